@@ -1,0 +1,1 @@
+"""Staff accounts of the dashboard: users, roles, sessions."""

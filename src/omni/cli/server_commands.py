@@ -1,0 +1,93 @@
+"""`omni serve`, `omni worker` and `omni status`: run Omni and see how it is doing."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from omni.api.logging import configure_logging
+from omni.app import create_app
+from omni.cli.context import load_settings, open_database, state
+from omni.consumers import ALL_CONSUMERS
+from omni.db.engine import Database, describe
+from omni.events import service as events_service
+from omni.events.consumers import ConsumerWorker, lags
+from omni.migrations import runner
+from omni.settings import Settings
+
+console = Console()
+
+
+def serve_app(settings: Settings, database: Database, *, host: str, port: int, consumers: bool) -> None:
+    """Serve the API and dashboard until interrupted."""
+    configure_logging(level="debug" if state.debug else settings.log_level, json=settings.log_json)
+    app = create_app(settings, database, run_consumers=consumers)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[str | None, typer.Option(help="Address to listen on (OMNI_HOST).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port to listen on (OMNI_PORT).")] = None,
+        consumers: Annotated[
+            bool,
+            typer.Option(help="Also process the event log in this process (off when workers run apart)."),
+        ] = True,
+    ) -> None:
+        """Migrate the database, then serve the API and the dashboard."""
+        settings = load_settings()
+        database = open_database(settings, migrate=True)
+        serve_app(
+            settings, database, host=host or settings.host, port=port or settings.port, consumers=consumers
+        )
+
+    @app.command()
+    def worker() -> None:
+        """Process the event log with every consumer until interrupted (run several for more throughput)."""
+        settings = load_settings()
+        configure_logging(level="debug" if state.debug else settings.log_level, json=settings.log_json)
+        database = open_database(settings, migrate=True)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        runner_thread = ConsumerWorker(database.sessions, ALL_CONSUMERS)
+        runner_thread.start()
+        console.print(f"processing the event log of {describe(database.url)}; Ctrl-C stops")
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            runner_thread.stop()
+
+    @app.command()
+    def status() -> None:
+        """Show the database, its schema revision, the log's size and each consumer's lag."""
+        settings = load_settings()
+        database = open_database(settings, migrate=False)
+        revision = runner.current_revision(database.engine)
+        console.print(f"database  {describe(database.url)}")
+        console.print(f"schema    {revision or 'not migrated'} (code ships {runner.head_revision()})")
+        if revision is None:
+            console.print("run `omni db upgrade` to create the schema")
+            return
+        with database.unit_of_work() as session:
+            head = events_service.head_position(session)
+            table = Table(
+                "consumer", "position", "lag", "processed", "updated", title=f"event log head {head:,}"
+            )
+            for lag in lags(session, ALL_CONSUMERS):
+                table.add_row(
+                    lag.name,
+                    f"{lag.position:,}",
+                    f"{lag.lag:,}",
+                    f"{lag.processed:,}",
+                    lag.updated_at.isoformat(timespec="seconds") if lag.updated_at else "never",
+                )
+        console.print(table)

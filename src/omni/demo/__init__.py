@@ -1,0 +1,1 @@
+"""The simulated retailer behind `omni demo` and the benchmarks."""

@@ -1,0 +1,9 @@
+"""Every domain's tables, imported so that one metadata describes the whole schema."""
+
+from omni.accounts import models as accounts_models
+from omni.catalog import models as catalog_models
+from omni.db.base import Base
+from omni.events import models as events_models
+
+DOMAIN_MODELS = (accounts_models, catalog_models, events_models)
+metadata = Base.metadata

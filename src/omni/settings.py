@@ -1,0 +1,75 @@
+"""One Settings object, read from the environment (OMNI_*) and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATA_DIR = Path(".omni")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the embedded database and secrets live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file under data_dir.")
+    secret_key: str = Field("", description="Signs sessions and tokens; empty means one kept in data_dir.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    default_locale: Literal["en", "zh_TW"] = "zh_TW"
+    timezone: str = "Asia/Taipei"
+    currency: str = Field("TWD", pattern=r"^[A-Z]{3}$")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_json: bool = True
+    secure_cookies: bool = Field(False, description="Mark cookies Secure; turn on behind HTTPS.")
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if url.get_backend_name() not in SUPPORTED_DATABASES:
+            raise ValueError(f"Omni runs on {' or '.join(SUPPORTED_DATABASES)}, not {url.get_backend_name()}")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force, the embedded SQLite file when none is set."""
+        if self.database_url:
+            url = make_url(self.database_url)
+            if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+                return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'omni.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The secret key in force: the configured one, or one generated once and kept in data_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

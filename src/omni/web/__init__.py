@@ -1,0 +1,1 @@
+"""The server-rendered dashboard: login, navigation, and a page per section."""

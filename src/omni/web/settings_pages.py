@@ -1,0 +1,82 @@
+"""Settings: staff accounts, locations and the health of the log's consumers (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from omni.accounts import service as accounts_service
+from omni.accounts.roles import Role, Section
+from omni.accounts.schemas import UserCreate
+from omni.accounts.service import ActiveSession
+from omni.api.deps import SessionDep
+from omni.catalog import service as catalog_service
+from omni.catalog.schemas import LocationKind
+from omni.consumers import ALL_CONSUMERS
+from omni.events.consumers import lags
+from omni.kit.errors import OmniError
+from omni.web.rendering import render
+from omni.web.security import CsrfChecked, require
+
+router = APIRouter(include_in_schema=False)
+
+
+def _settings_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    errors: list[str] | None = None,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "settings.html",
+        {
+            "users": accounts_service.list_users(session),
+            "roles": [role.value for role in Role],
+            "stores": catalog_service.list_locations(session, kind=LocationKind.STORE),
+            "lags": lags(session, ALL_CONSUMERS),
+            "errors": errors or [],
+            "form": form or {},
+        },
+        status=422 if errors else 200,
+    )
+
+
+@router.get("/settings")
+def settings_page(
+    request: Request, session: SessionDep, active: Annotated[ActiveSession, require(Section.SETTINGS)]
+) -> HTMLResponse:
+    return _settings_page(request, session)
+
+
+@router.post("/settings/users", dependencies=[CsrfChecked])
+def create_user(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    display_name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    active: Annotated[ActiveSession, require(Section.SETTINGS)],
+    store_code: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"email": email, "display_name": display_name, "role": role, "store_code": store_code}
+    try:
+        data = UserCreate(
+            email=email,
+            display_name=display_name,
+            password=password,
+            role=role,
+            store_code=store_code or None,
+        )
+        accounts_service.create_user(session, data)
+    except ValidationError as exc:
+        messages = [f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()]
+        return _settings_page(request, session, errors=messages, form=form)
+    except OmniError as exc:
+        return _settings_page(request, session, errors=[exc.message], form=form)
+    return RedirectResponse("/settings", status_code=303)
