@@ -18,6 +18,7 @@ from omni.accounts.models import LoginSession, User
 from omni.accounts.roles import Role
 from omni.accounts.schemas import UserCreate
 from omni.catalog import service as catalog_service
+from omni.catalog.schemas import LocationKind
 from omni.kit.time import utc_now
 
 _hasher = PasswordHasher()
@@ -49,8 +50,11 @@ def create_user(session: Session, data: UserCreate) -> User:
     """Create a staff user with an argon2-hashed password."""
     if session.scalar(select(User.id).where(User.email == data.email)) is not None:
         raise EmailTaken(f"a user with email {data.email} already exists")
-    if data.store_code and catalog_service.find_location(session, data.store_code) is None:
-        raise AccountError(f"there is no store with code {data.store_code}")
+    if data.store_code:
+        store = catalog_service.find_location(session, data.store_code)
+        # A warehouse or an online shop has no shop floor to serve customers on.
+        if store is None or store.kind != LocationKind.STORE:
+            raise AccountError(f"there is no store with code {data.store_code}")
     user = User(
         email=data.email,
         display_name=data.display_name,

@@ -58,18 +58,8 @@ def _settings_problem(exc: ValidationError) -> str:
 def main() -> None:
     """Run the CLI; a known failure prints one line (a traceback only with --debug) and exits 1."""
     try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(1)
+        app(prog_name="omni")
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
         if state.debug:
             raise
         if isinstance(exc, OmniError):
@@ -80,5 +70,5 @@ def main() -> None:
             message = "database error: " + (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         else:
             message = f"unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)"
-        err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+        err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(1)

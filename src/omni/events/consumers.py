@@ -42,12 +42,9 @@ class ConsumerLag:
     description: str
     position: int
     head: int
+    lag: int
     processed: int
     updated_at: datetime | None
-
-    @property
-    def lag(self) -> int:
-        return max(self.head - self.position, 0)
 
 
 def _lock_cursor(session: Session, name: str) -> int:
@@ -100,7 +97,7 @@ def catch_up(
 
 
 def lags(session: Session, consumers: Sequence[Consumer]) -> list[ConsumerLag]:
-    """Each consumer's cursor against the head of the log."""
+    """Each consumer's cursor against the head of the log; lag counts events, as positions may have gaps."""
     head = repository.head_position(session)
     cursors = {cursor.name: cursor for cursor in session.scalars(select(ConsumerCursor)).all()}
     result = []
@@ -112,6 +109,7 @@ def lags(session: Session, consumers: Sequence[Consumer]) -> list[ConsumerLag]:
                 description=consumer.description,
                 position=cursor.position if cursor else 0,
                 head=head,
+                lag=repository.count_after(session, cursor.position if cursor else 0),
                 processed=cursor.processed if cursor else 0,
                 updated_at=cursor.updated_at if cursor else None,
             )

@@ -61,12 +61,18 @@ def build_records(
 
 def append_events(session: Session, records: Sequence[EventRecord]) -> AppendResult:
     """Append records to the log, storing each message_id once; the caller commits."""
-    unique: dict[str, EventRecord] = {}
+    seen: set[str] = set()
+    unique: list[EventRecord] = []
+    duplicates: list[str] = []
     for record in records:
-        unique.setdefault(record.message_id, record)
-    inserted = repository.insert_new(session, list(unique.values()))
+        if record.message_id in seen:
+            duplicates.append(record.message_id)
+        else:
+            seen.add(record.message_id)
+            unique.append(record)
+    inserted = repository.insert_new(session, unique)
     stored = {message_id for _, message_id in inserted}
-    duplicates = [record.message_id for record in records if record.message_id not in stored]
+    duplicates.extend(record.message_id for record in unique if record.message_id not in stored)
     return AppendResult(
         appended=len(inserted),
         duplicates=duplicates,

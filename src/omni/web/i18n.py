@@ -20,6 +20,8 @@ LOCALE_NAMES = {"zh_TW": "繁體中文", "en": "English"}
 LOCALES_DIR = Path(__file__).parent / "locales"
 # Prices in these currencies are shown without decimals even where ISO 4217 gives them two.
 WHOLE_UNIT_CURRENCIES = frozenset({"TWD", "JPY", "KRW"})
+# CLDR writes TWD as a bare "$" in zh_TW; next to US$ and HK$ prices it must read NT$ in every language.
+CURRENCY_SYMBOLS = {"TWD": "NT$"}
 
 
 @lru_cache(maxsize=len(LOCALES))
@@ -62,8 +64,10 @@ class Formats:
     def money(self, minor: int, currency: str) -> str:
         amount = Decimal(minor).scaleb(-get_currency_precision(currency))
         if currency in WHOLE_UNIT_CURRENCIES:
+            symbol = CURRENCY_SYMBOLS.get(currency)
+            pattern = f"'{symbol}'#,##0" if symbol else "¤#,##0"
             return format_currency(
-                amount, currency, format="¤#,##0", locale=self.locale, currency_digits=False
+                amount, currency, format=pattern, locale=self.locale, currency_digits=False
             )
         return format_currency(amount, currency, locale=self.locale)
 
