@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/omni db check
+	OMNI_DATA_DIR=$$(mktemp -d) $(BIN)/omni db check
 
 test: lint browser
 	$(BIN)/pytest
