@@ -55,6 +55,17 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
+class OmniApp(FastAPI):
+    """FastAPI whose request-id and security-header middleware wrap even the 500 answers.
+
+    Starlette puts its server-error middleware outside every user middleware, so a crash's answer would
+    otherwise go out without the request id that locates it in the logs.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(RequestIdMiddleware(super().build_middleware_stack()))
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIXES)
 
@@ -77,7 +88,7 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
             if worker:
                 worker.stop()
 
-    app = FastAPI(
+    app = OmniApp(
         title="Omni",
         version=__version__,
         description="Omnichannel customer platform for retailers: collect, unify, understand, act.",
@@ -92,6 +103,4 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
     app.include_router(pages.router)
     app.include_router(settings_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,7 +10,7 @@ from omni.accounts import service as accounts_service
 from omni.accounts.errors import AccountError, EmailTaken
 from omni.accounts.models import LoginSession
 from omni.accounts.roles import Role
-from omni.accounts.schemas import UserCreate
+from omni.accounts.schemas import UserCreate, UserRead
 from omni.catalog.schemas import LocationKind
 from omni.kit.time import utc_now
 from tests.builders import PASSWORD, make_location, make_user
@@ -130,7 +130,8 @@ def test_started_session_resolves_to_its_user(session: Session) -> None:
     active = accounts_service.resolve_session(session, started.token)
     # then
     assert active is not None
-    assert (active.user, active.role, active.csrf_token) == (user, Role.MARKETER, started.csrf_token)
+    assert active.user == UserRead.model_validate(user)
+    assert (active.user.id, active.role, active.csrf_token) == (user.id, Role.MARKETER, started.csrf_token)
     assert user.last_login_at is not None
     assert started.token != started.csrf_token
 

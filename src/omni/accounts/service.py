@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from omni.accounts.errors import AccountError, EmailTaken
 from omni.accounts.models import LoginSession, User
 from omni.accounts.roles import Role
-from omni.accounts.schemas import UserCreate
+from omni.accounts.schemas import UserCreate, UserRead
 from omni.catalog import service as catalog_service
 from omni.catalog.schemas import LocationKind
 from omni.kit.time import utc_now
@@ -34,7 +34,9 @@ class StartedSession:
 
 @dataclass(frozen=True)
 class ActiveSession:
-    user: User
+    # A snapshot, not the ORM row: error pages still show who is logged in after the request's
+    # transaction has rolled back and expired every row it loaded.
+    user: UserRead
     csrf_token: str
 
     @property
@@ -124,7 +126,7 @@ def resolve_session(session: Session, token: str) -> ActiveSession | None:
     login, user = row
     if login.expires_at <= utc_now() or not user.is_active:
         return None
-    return ActiveSession(user=user, csrf_token=login.csrf_token)
+    return ActiveSession(user=UserRead.model_validate(user), csrf_token=login.csrf_token)
 
 
 def end_session(session: Session, token: str) -> None:

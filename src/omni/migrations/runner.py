@@ -62,14 +62,15 @@ def check(engine: Engine) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, None before the first migration."""
+    """The revision(s) the database is at, None before the first migration."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
-def head_revision() -> str | None:
-    """The newest revision the package ships."""
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision() -> str:
+    """The newest revision(s) the package ships, comma-separated while branches are unmerged."""
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
 def revision(engine: Engine, message: str) -> None:

@@ -111,8 +111,10 @@ def analytics(
 
 
 def _empty_section(section: Section, template: str) -> None:
-    @router.get(f"/{section.value}", name=section.value)
-    def page(request: Request, active: Annotated[ActiveSession, require(section)]) -> HTMLResponse:
+    # The permission goes in dependencies: with postponed annotations FastAPI cannot see require(section)
+    # inside a closure's parameter annotation and would take the parameter for a query string.
+    @router.get(f"/{section.value}", name=section.value, dependencies=[require(section)])
+    def page(request: Request) -> HTMLResponse:
         return render(request, template, {"section": section.value})
 
 

@@ -1,0 +1,1 @@
+"""Who is who: normalised identifiers, the identity graph, deterministic and probabilistic matching."""

@@ -1,0 +1,1 @@
+"""The unified customer profile: identities, traits, computed traits, timeline and consent."""
