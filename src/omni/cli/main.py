@@ -11,7 +11,14 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from omni import __version__
-from omni.cli import db_commands, demo_commands, server_commands, user_commands
+from omni.cli import (
+    db_commands,
+    demo_commands,
+    import_commands,
+    server_commands,
+    source_commands,
+    user_commands,
+)
 from omni.cli.context import state
 from omni.kit.errors import OmniError
 
@@ -24,6 +31,8 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(user_commands.app, name="users")
+app.add_typer(source_commands.app, name="sources")
+app.add_typer(import_commands.app, name="import")
 server_commands.register(app)
 demo_commands.register(app)
 

@@ -1,4 +1,4 @@
-"""Tables of the event log, its consumers' cursors and the daily event counts."""
+"""Tables of the event log, its consumers' cursors, the daily event counts and the tracking sources."""
 
 from __future__ import annotations
 
@@ -64,3 +64,25 @@ class DailyEventCount(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Source(Base):
+    """A touchpoint that sends events with its own write key (a web shop, an app, a store's till)."""
+
+    __tablename__ = "event_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    store_code: Mapped[str | None] = mapped_column(String(64))
+    default_channel: Mapped[str] = mapped_column(String(32))
+    # Only a hash of the write key is kept: a copy of the database does not let anyone send events.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def key(self) -> str:
+        """What this source writes into each event's source field, e.g. pos:TPE-XINYI."""
+        return f"{self.kind}:{self.name}"
