@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh_TW"] = "zh_TW"
     timezone: str = "Asia/Taipei"
     currency: str = Field("TWD", pattern=r"^[A-Z]{3}$")
+    phone_region: str = Field("TW", pattern=r"^[A-Z]{2}$", description="Region of phones written without +.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_json: bool = True
     secure_cookies: bool = Field(False, description="Mark cookies Secure; turn on behind HTTPS.")

@@ -1,0 +1,27 @@
+"""Errors of the identity graph, each carrying its HTTP status."""
+
+from __future__ import annotations
+
+from omni.kit.errors import ConflictError, NotFoundError, ValidationFailed
+
+
+class IdentityError(ValidationFailed):
+    code = "identity_invalid"
+
+
+class InvalidIdentifier(IdentityError):
+    """A looked-up value that normalisation refuses (junk, or not an email or a phone)."""
+
+    code = "invalid_identifier"
+
+
+class ProfileNotFound(NotFoundError):
+    code = "profile_not_found"
+
+
+class MergeNotFound(NotFoundError):
+    code = "merge_not_found"
+
+
+class MergeAlreadyUndone(ConflictError):
+    code = "merge_already_undone"
