@@ -14,15 +14,20 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omni import __version__
+from omni.accounts.roles import Section
+from omni.api import auth as api_auth
 from omni.api import health
 from omni.api.errors import json_error
 from omni.api.logging import RequestIdMiddleware
 from omni.consumers import ALL_CONSUMERS
 from omni.db.engine import Database
+from omni.events import routes as events_routes
 from omni.events.consumers import ConsumerWorker
+from omni.identity import routes as identity_routes
 from omni.kit.errors import OmniError
+from omni.profiles import routes as profile_routes
 from omni.settings import Settings
-from omni.web import auth_routes, pages, settings_pages
+from omni.web import auth_routes, customer_pages, pages, settings_pages
 from omni.web.errors import page_error
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -98,9 +103,18 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
     app.state.database = database
     for error_type in (OmniError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(error_type, _handle_error)
+    # First, so that the busiest paths are matched before every page's route is tried.
+    app.include_router(events_routes.router)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(identity_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
+    app.include_router(identity_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
+    app.include_router(customer_pages.router)
+    app.include_router(profile_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
+    app.include_router(profile_routes.marketing_router, dependencies=[api_auth.staff_for(Section.SEGMENTS)])
+    app.include_router(profile_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
+    app.add_middleware(events_routes.TrackingCORSMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -4,5 +4,11 @@ from __future__ import annotations
 
 from omni.events import tasks as events_tasks
 from omni.events.consumers import Consumer
+from omni.identity import tasks as identity_tasks
+from omni.profiles import tasks as profiles_tasks
 
-ALL_CONSUMERS: tuple[Consumer, ...] = (*events_tasks.CONSUMERS,)
+ALL_CONSUMERS: tuple[Consumer, ...] = (
+    *events_tasks.CONSUMERS,
+    *identity_tasks.CONSUMERS,
+    *profiles_tasks.CONSUMERS,
+)

@@ -50,22 +50,6 @@ def recent_events_partial(
     )
 
 
-@router.get("/customers")
-def customers(
-    request: Request, session: SessionDep, active: Annotated[ActiveSession, require(Section.CUSTOMERS)]
-) -> HTMLResponse:
-    channel = request.query_params.get("channel") or None
-    return render(
-        request,
-        "customers.html",
-        {
-            "recent": events_service.recent_events(session, limit=50, channel=channel),
-            "channels": CHANNELS,
-            "channel": channel,
-        },
-    )
-
-
 @router.get("/catalog")
 def catalog(
     request: Request, session: SessionDep, active: Annotated[ActiveSession, require(Section.CATALOG)]

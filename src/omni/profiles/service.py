@@ -1,0 +1,362 @@
+"""Use cases of the unified profile: index the log, look a person up, and show the 360° view.
+
+What each event says (its traits, consent decisions, computed-trait inputs, its timeline line) is kept
+keyed by log position; a profile's view is resolved when read, over the positions identity attributes to
+it now. So a merge or an unmerge changes every view at once, and a time window slides by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from omni.identity import service as identity_service
+from omni.identity.errors import InvalidIdentifier
+from omni.kit.time import utc_now
+from omni.profiles import computed, consent, repository, traits
+from omni.profiles.errors import ProfileLookupInvalid, ProfileUnknown
+from omni.profiles.models import (
+    ComputedTrait,
+    ComputedTraitInput,
+    ConsentDecision,
+    ProfileActivity,
+    TraitObservation,
+)
+from omni.profiles.priority import trait_priority
+from omni.profiles.schemas import (
+    LOOKUP_KINDS,
+    ComputedValueRead,
+    ConsentRead,
+    MatchedIdentifier,
+    ProfileRead,
+    TimelineItem,
+    TimelinePage,
+    TraitRead,
+)
+from omni.profiles.timeline import decode_cursor, encode_cursor, summary
+
+MAX_TEXT = 200
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
+
+
+class LoggedEvent(Protocol):
+    """What indexing reads of a logged event."""
+
+    @property
+    def position(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def event(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def traits(self) -> Mapping[str, Any]: ...
+    @property
+    def properties(self) -> Mapping[str, Any]: ...
+
+
+def definition_of(row: ComputedTrait) -> computed.Definition:
+    """The pure definition of a stored computed trait."""
+    return computed.Definition(
+        id=row.id,
+        aggregation=row.aggregation,
+        event=row.event,
+        property=row.property,
+        window_days=row.window_days,
+        filters=tuple(computed.Filter(f["property"], f.get("op", "eq"), f.get("value")) for f in row.filters),
+    )
+
+
+def input_row(
+    definition: computed.Definition,
+    *,
+    position: int,
+    track_event: str | None,
+    properties: Mapping[str, Any],
+    occurred_at: datetime,
+) -> dict[str, Any] | None:
+    """The computed-trait input a track event gives definition, as a row; None when it does not count."""
+    if not computed.matches(definition, track_event, properties):
+        return None
+    counts, value = computed.contribution(definition, properties)
+    if not counts:
+        return None
+    return {"trait_id": definition.id, "position": position, "occurred_at": occurred_at, "value": value}
+
+
+def index_events(session: Session, batch: Sequence[LoggedEvent]) -> None:
+    """Record what each event of a batch says about its person; processing a batch again changes nothing."""
+    repository.lock_profiles(session)
+    definitions = [definition_of(row) for row in repository.definitions(session)]
+    activity: list[dict[str, Any]] = []
+    observed: list[dict[str, Any]] = []
+    decided: list[dict[str, Any]] = []
+    gathered: list[dict[str, Any]] = []
+    for event in batch:
+        activity.append(
+            {
+                "position": event.position,
+                "occurred_at": event.timestamp,
+                "type": event.type,
+                "event": event.event if event.type == "track" else event.name,
+                "channel": event.channel,
+                "source": event.source,
+                "properties": dict(event.properties),
+            }
+        )
+        stated = traits.observations_of(
+            position=event.position, traits=event.traits, source=event.source, observed_at=event.timestamp
+        )
+        observed.extend(
+            {
+                "position": seen.position,
+                "trait": seen.trait,
+                "value": seen.value,
+                "text": seen.value.strip().lower()[:MAX_TEXT] if isinstance(seen.value, str) else None,
+                "source": seen.source,
+                "observed_at": seen.observed_at,
+            }
+            for seen in stated
+        )
+        found = consent.from_traits(
+            event.traits, position=event.position, decided_at=event.timestamp, source=event.source
+        )
+        if event.type == "track" and event.event:
+            found += consent.from_track(
+                event.event,
+                event.properties,
+                position=event.position,
+                decided_at=event.timestamp,
+                source=event.source,
+            )
+        decided.extend(_decision_row(decision) for decision in _one_per_key(found))
+        track_event = event.event if event.type == "track" else None
+        for definition in definitions:
+            row = input_row(
+                definition,
+                position=event.position,
+                track_event=track_event,
+                properties=event.properties,
+                occurred_at=event.timestamp,
+            )
+            if row is not None:
+                gathered.append(row)
+    repository.insert_new(session, ProfileActivity, activity, ["position"])
+    repository.insert_new(session, TraitObservation, observed, ["position", "trait"])
+    repository.insert_new(session, ConsentDecision, decided, ["position", "channel", "purpose"])
+    repository.insert_new(session, ComputedTraitInput, gathered, ["trait_id", "position"])
+
+
+def _one_per_key(found: list[consent.Decision]) -> list[consent.Decision]:
+    # An event may say the same thing twice (a trait and its name); its last word stands.
+    return list({(d.channel, d.purpose): d for d in found}.values())
+
+
+def _decision_row(decision: consent.Decision) -> dict[str, Any]:
+    return {
+        "position": decision.position,
+        "channel": decision.channel,
+        "purpose": decision.purpose,
+        "granted": decision.granted,
+        "decided_at": decision.decided_at,
+        "source": decision.source,
+        "evidence": decision.evidence[:200],
+    }
+
+
+def live_profile(session: Session, profile_id: int) -> int:
+    """The live profile an id resolves to (404 when identity never made it)."""
+    return identity_service.merged_into(session, profile_id)
+
+
+def find(session: Session, query: Sequence[tuple[str, str]]) -> tuple[int, MatchedIdentifier]:
+    """The live profile of exactly one identifier given as kind=value (phones and emails in any format)."""
+    given = [(kind, value) for kind, value in query if kind in LOOKUP_KINDS]
+    unknown = sorted({kind for kind, _ in query} - set(LOOKUP_KINDS))
+    if unknown or len(given) != 1:
+        problem = f"unknown lookup key {', '.join(unknown)}" if unknown else "give exactly one identifier"
+        raise ProfileLookupInvalid(
+            problem, details=[{"field": "query", "rule": f"exactly one of {', '.join(LOOKUP_KINDS)}"}]
+        )
+    kind, raw = given[0]
+    kind, value = identity_service.normalized_lookup(session, kind, raw)
+    profile_id = identity_service.profile_for_identifier(session, kind, value)
+    if profile_id is None:
+        raise ProfileUnknown(f"no profile has {kind} {value}", details=[{"field": kind, "rule": "unknown"}])
+    return profile_id, MatchedIdentifier(kind=kind, value=value)
+
+
+def _positions(session: Session, live: int) -> Select[Any]:
+    return identity_service.attributed_positions(session, live)
+
+
+def traits_of(
+    session: Session, profile_id: int, *, positions: Select[Any] | None = None
+) -> dict[str, TraitRead]:
+    """The profile's traits, each the winner by source priority then time."""
+    priority = trait_priority(session).priority
+    stated = [
+        traits.Observation(row.position, row.trait, row.value, row.source, row.observed_at)
+        for row in repository.observations(
+            session, positions if positions is not None else _positions(session, profile_id)
+        )
+    ]
+    return {
+        name: TraitRead(value=won.value, source=won.source, observed_at=won.observed_at)
+        for name, won in traits.resolve(stated, priority).items()
+    }
+
+
+def computed_values_of(
+    session: Session,
+    profile_id: int,
+    *,
+    now: datetime | None = None,
+    positions: Select[Any] | None = None,
+) -> list[ComputedValueRead]:
+    """Every computed trait's value for the profile as of now, windows counted back from now."""
+    at = now or utc_now()
+    rows = repository.definitions(session)
+    definitions = {row.id: definition_of(row) for row in rows}
+    by_trait: dict[int, list[computed.Input]] = defaultdict(list)
+    cutoffs = {trait_id: definition.cutoff(at) for trait_id, definition in definitions.items()}
+    if positions is None:
+        positions = _positions(session, profile_id)
+    for row in repository.inputs(session, positions, list(cutoffs)):
+        cutoff = cutoffs[row.trait_id]
+        # Events stamped in the future have not happened yet as of now.
+        if (cutoff is None or row.occurred_at >= cutoff) and row.occurred_at <= at:
+            by_trait[row.trait_id].append(computed.Input(row.position, row.occurred_at, row.value))
+    return [
+        ComputedValueRead(
+            name=row.name,
+            aggregation=row.aggregation,
+            event=row.event,
+            property=row.property,
+            window_days=row.window_days,
+            value=computed.aggregate(row.aggregation, by_trait[row.id]),
+            events=len(by_trait[row.id]),
+        )
+        for row in rows
+    ]
+
+
+def consent_read(states: Sequence[consent.ConsentState]) -> list[ConsentRead]:
+    """The API shape of consent states."""
+    return [
+        ConsentRead(
+            channel=s.channel,
+            purpose=s.purpose,
+            status="unknown" if s.granted is None else "granted" if s.granted else "denied",
+            decided_at=s.decided_at,
+            source=s.source,
+            evidence=s.evidence,
+        )
+        for s in states
+    ]
+
+
+def decisions_of(
+    session: Session, profile_id: int, positions: Select[Any] | None = None
+) -> list[consent.Decision]:
+    """Every consent decision of the profile's events (positions, when given, are the profile's)."""
+    return [
+        consent.Decision(r.position, r.channel, r.purpose, r.granted, r.decided_at, r.source, r.evidence)
+        for r in repository.decisions(
+            session, positions if positions is not None else _positions(session, profile_id)
+        )
+    ]
+
+
+def consent_of(
+    session: Session, profile_id: int, *, positions: Select[Any] | None = None
+) -> list[ConsentRead]:
+    """Consent per channel and purpose, each at its latest decision."""
+    return consent_read(consent.state(decisions_of(session, profile_id, positions)))
+
+
+def profile_view(
+    session: Session,
+    profile_id: int,
+    *,
+    matched: MatchedIdentifier | None = None,
+    now: datetime | None = None,
+) -> ProfileRead:
+    """The 360° view of the profile profile_id resolves to."""
+    live = live_profile(session, profile_id)
+    positions = _positions(session, live)
+    return ProfileRead(
+        profile_id=live,
+        requested_id=profile_id,
+        merged_away=live != profile_id,
+        matched=matched,
+        identities=identity_service.identifiers_of(session, live),
+        traits=traits_of(session, live, positions=positions),
+        computed_traits=computed_values_of(session, live, now=now, positions=positions),
+        consent=consent_of(session, live, positions=positions),
+    )
+
+
+def timeline(
+    session: Session, profile_id: int, *, limit: int = 50, before: str | None = None
+) -> TimelinePage:
+    """The profile's events on every channel, newest first; next_before pages back."""
+    live = live_profile(session, profile_id)
+    cursor = decode_cursor(before) if before else None
+    rows = repository.activity_page(session, _positions(session, live), limit=limit + 1, before=cursor)
+    page = rows[:limit]
+    items = [
+        TimelineItem(
+            position=row.position,
+            occurred_at=row.occurred_at,
+            type=row.type,
+            event=row.event,
+            channel=row.channel,
+            source=row.source,
+            summary=summary(row.properties),
+        )
+        for row in page
+    ]
+    more = len(rows) > limit
+    return TimelinePage(
+        profile_id=live,
+        items=items,
+        next_before=encode_cursor(page[-1].occurred_at, page[-1].position) if more and page else None,
+    )
+
+
+def search(session: Session, query: str, *, limit: int = 20) -> list[int]:
+    """Live profiles matching what a clerk types: an email, a phone in any format, a member number or id,
+    or part of a name; exact identifiers first."""
+    text = query.strip()
+    if not text:
+        return []
+    found: dict[int, None] = {}
+    kinds = ["email"] if "@" in text else ["phone", "member_id", "user_id"] if _PHONE_LIKE.match(text) else []
+    kinds += [kind for kind in ("member_id", "user_id") if kind not in kinds]
+    for kind in kinds:
+        try:
+            profile = identity_service.find_profile(session, kind, text)
+        except InvalidIdentifier:
+            continue
+        if profile is not None:
+            found.setdefault(profile, None)
+    positions = repository.positions_with_trait_text(session, "name", text, limit=limit * 20)
+    owners = identity_service.profiles_of_positions(session, positions)
+    for position in positions:
+        if position in owners:
+            found.setdefault(owners[position], None)
+    return list(found)[:limit]
