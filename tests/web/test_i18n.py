@@ -9,6 +9,7 @@ from babel.messages.pofile import read_po
 
 from omni.accounts.roles import Role
 from omni.catalog.schemas import WEEKDAYS, LocationKind
+from omni.events.schemas import SourceKind
 from omni.web import i18n
 from omni.web.pages import CHANNELS
 from omni.web.rendering import NAVIGATION, TEMPLATES_DIR
@@ -20,6 +21,7 @@ DYNAMIC_MSGIDS = {
     *(role.value for role in Role),
     *CHANNELS,
     *(kind.value for kind in LocationKind),
+    *(kind.value for kind in SourceKind),
     *WEEKDAYS,
     "Wrong email or password.",
 }

@@ -1,4 +1,4 @@
-"""`omni demo`: migrate, simulate the retailer, ingest it through the event log, and serve."""
+"""`omni demo`: migrate, simulate the retailer, feed it through the tracking API and the importer, serve."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from rich.progress import (
 from rich.table import Table
 
 from omni.cli.context import load_settings, open_database
-from omni.cli.server_commands import serve_app
+from omni.cli.server_commands import BackgroundServer
+from omni.consumers import ALL_CONSUMERS
 from omni.demo.loader import DEMO_PASSWORD, load_demo
 from omni.demo.simulate import simulate
 from omni.demo.truth import GroundTruthWriter, SimulationStats
+from omni.events.consumers import ConsumerWorker, catch_up
 
 console = Console()
 MAX_CUSTOMERS = 1_000_000
@@ -62,11 +64,11 @@ def register(app: typer.Typer) -> None:
         stats_only: Annotated[
             bool, typer.Option("--stats-only", help="Simulate and print statistics; touch no database.")
         ] = False,
-        serve: Annotated[bool, typer.Option(help="Serve the dashboard when loaded.")] = True,
+        serve: Annotated[bool, typer.Option(help="Keep serving the dashboard when loaded.")] = True,
         host: Annotated[str | None, typer.Option(help="Address to listen on (OMNI_HOST).")] = None,
         port: Annotated[int | None, typer.Option(help="Port to listen on (OMNI_PORT).")] = None,
     ) -> None:
-        """Run the simulated Taiwanese retailer: migrate, simulate, ingest, then serve the dashboard."""
+        """Run the simulated Taiwanese retailer: migrate, simulate, ingest through the API, then serve."""
         settings = load_settings()
         truth_dir = settings.data_dir / "demo" / f"seed{seed}-customers{customers}"
         started = time.perf_counter()
@@ -80,38 +82,51 @@ def register(app: typer.Typer) -> None:
             console.print(f"ground truth written to {truth_dir}")
             return
         database = open_database(settings, migrate=True)
-        with _progress() as progress:
-            simulated = progress.add_task("simulating and ingesting events", total=None, rate="")
-            counted = {"events": 0}
+        server = BackgroundServer(settings, database, host=host or settings.host, port=port or settings.port)
+        server.start()
+        try:
+            with _progress() as progress:
+                sending = progress.add_task("sending events to the tracking API", total=None, rate="")
 
-            def on_events(count: int) -> None:
-                counted["events"] += count
-                rate = counted["events"] / max(time.perf_counter() - started, 1e-9)
-                progress.update(simulated, advance=count, rate=f"{rate:,.0f} events/s")
+                def on_events(count: int) -> None:
+                    done = progress.tasks[sending].completed + count
+                    rate = done / max(time.perf_counter() - started, 1e-9)
+                    progress.update(sending, completed=done, rate=f"{rate:,.0f} events/s")
 
-            consuming = progress.add_task("processing the event log", total=None, rate="")
-
-            def on_consumed(_: str, count: int) -> None:
-                progress.update(consuming, advance=count)
-
-            summary = load_demo(
-                database,
-                customers=customers,
-                seed=seed,
-                truth_dir=truth_dir,
-                on_events=on_events,
-                on_consumed=on_consumed,
+                summary = load_demo(
+                    database,
+                    base_url=server.url,
+                    customers=customers,
+                    seed=seed,
+                    truth_dir=truth_dir,
+                    timezone=settings.timezone,
+                    on_events=on_events,
+                )
+                progress.update(sending, total=progress.tasks[sending].completed)
+                consuming = progress.add_task("unifying profiles from the event log", total=None, rate="")
+                catch_up(
+                    database.sessions,
+                    ALL_CONSUMERS,
+                    on_progress=lambda _, count: progress.update(consuming, advance=count),
+                )
+                progress.update(consuming, total=progress.tasks[consuming].completed)
+            elapsed = time.perf_counter() - started
+            console.print(
+                f"{summary.sent:,} events sent through the tracking API, {summary.imported_customers:,} CRM "
+                f"customers imported, ground truth in {truth_dir}, ready in {elapsed:.0f} s"
             )
-            progress.update(simulated, total=counted["events"])
-            progress.update(consuming, total=progress.tasks[consuming].completed)
-        console.print(
-            f"{summary.appended:,} new events in the log ({summary.duplicates:,} already there), "
-            f"ground truth in {truth_dir}, ready in {time.perf_counter() - started:.0f} s"
-        )
-        if not serve:
-            return
-        bind_host, bind_port = host or settings.host, port or settings.port
-        console.print(f"\n[bold]Omni is serving at http://{bind_host}:{bind_port}[/]")
-        console.print(f"log in as [bold]{summary.logins[0].email}[/] with password [bold]{DEMO_PASSWORD}[/]")
-        console.print("(also marketer@omni.demo, and staff.<store code>@omni.demo for each store)")
-        serve_app(settings, database, host=bind_host, port=bind_port, consumers=True)
+            if not serve:
+                return
+            console.print(f"\n[bold]Omni is serving at {server.url}[/]")
+            console.print(
+                f"log in as [bold]{summary.logins[0].email}[/] with password [bold]{DEMO_PASSWORD}[/]"
+            )
+            console.print("(also marketer@omni.demo, and staff.<store code>@omni.demo for each store)")
+            worker = ConsumerWorker(database.sessions, ALL_CONSUMERS)
+            worker.start()
+            try:
+                server.wait()
+            finally:
+                worker.stop()
+        finally:
+            server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Annotated
 
 import typer
@@ -18,6 +19,7 @@ from omni.consumers import ALL_CONSUMERS
 from omni.db.engine import Database, describe
 from omni.events import service as events_service
 from omni.events.consumers import ConsumerWorker, lags
+from omni.kit.errors import OmniError
 from omni.migrations import runner
 from omni.settings import Settings
 
@@ -29,6 +31,46 @@ def serve_app(settings: Settings, database: Database, *, host: str, port: int, c
     configure_logging(level="debug" if state.debug else settings.log_level, json=settings.log_json)
     app = create_app(settings, database, run_consumers=consumers)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+
+
+class BackgroundServer:
+    """The API and dashboard served from a thread, so the caller can feed it while it serves."""
+
+    def __init__(self, settings: Settings, database: Database, *, host: str, port: int) -> None:
+        configure_logging(level="debug" if state.debug else "warning", json=settings.log_json)
+        self.url = f"http://{host}:{port}"
+        config = uvicorn.Config(
+            create_app(settings, database), host=host, port=port, log_config=None, access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="omni-server", daemon=True)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start serving and return once the port accepts requests."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ServerFailed(f"could not serve at {self.url} (is the port in use?)")
+            time.sleep(0.05)
+
+    def wait(self) -> None:
+        """Serve until Ctrl-C or SIGTERM."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5) and self._thread.is_alive():
+                pass
+        except KeyboardInterrupt:
+            pass
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+
+
+class ServerFailed(OmniError):
+    code = "server_failed"
 
 
 def register(app: typer.Typer) -> None:

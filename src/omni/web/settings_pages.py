@@ -1,4 +1,4 @@
-"""Settings: staff accounts, locations and the health of the log's consumers (admins only)."""
+"""Settings: staff accounts, tracking sources and the health of the log's consumers (admins only)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from omni.api.deps import SessionDep
 from omni.catalog import service as catalog_service
 from omni.catalog.schemas import LocationKind
 from omni.consumers import ALL_CONSUMERS
+from omni.events import sources as events_sources
 from omni.events.consumers import lags
+from omni.events.schemas import SourceCreate, SourceKind
 from omni.kit.errors import OmniError
 from omni.web.rendering import render
 from omni.web.security import CsrfChecked, require
@@ -30,6 +32,8 @@ def _settings_page(
     *,
     errors: list[str] | None = None,
     form: dict[str, str] | None = None,
+    source_errors: list[str] | None = None,
+    new_key: tuple[str, str] | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -41,8 +45,12 @@ def _settings_page(
             "lags": lags(session, ALL_CONSUMERS),
             "errors": errors or [],
             "form": form or {},
+            "sources": events_sources.list_sources(session),
+            "source_kinds": [kind.value for kind in SourceKind],
+            "source_errors": source_errors or [],
+            "new_key": new_key,
         },
-        status=422 if errors else 200,
+        status=422 if errors or source_errors else 200,
     )
 
 
@@ -75,8 +83,40 @@ def create_user(
         )
         accounts_service.create_user(session, data)
     except ValidationError as exc:
-        messages = [f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()]
-        return _settings_page(request, session, errors=messages, form=form)
+        return _settings_page(request, session, errors=_problems(exc), form=form)
     except OmniError as exc:
         return _settings_page(request, session, errors=[exc.message], form=form)
     return RedirectResponse("/settings", status_code=303)
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(map(str, e['loc'])) or 'form'}: {e['msg']}" for e in exc.errors()]
+
+
+@router.post("/settings/sources", dependencies=[CsrfChecked])
+def create_source(
+    request: Request,
+    session: SessionDep,
+    kind: Annotated[str, Form()],
+    active: Annotated[ActiveSession, require(Section.SETTINGS)],
+    name: Annotated[str, Form()] = "",
+    store_code: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a tracking source; its write key is shown on this one answer and never again."""
+    try:
+        data = SourceCreate(kind=kind, name=name or None, store_code=store_code or None)
+        created = events_sources.create_source(session, data)
+    except ValidationError as exc:
+        return _settings_page(request, session, source_errors=_problems(exc))
+    except OmniError as exc:
+        return _settings_page(request, session, source_errors=[exc.message])
+    return _settings_page(request, session, new_key=(created.source.name, created.write_key))
+
+
+@router.post("/settings/sources/{name}/revoke", dependencies=[CsrfChecked])
+def revoke_source(
+    name: str, session: SessionDep, active: Annotated[ActiveSession, require(Section.SETTINGS)]
+) -> Response:
+    """Revoke a source's write key: its events are refused from now on."""
+    events_sources.revoke_source(session, name)
+    return RedirectResponse("/settings#sources", status_code=303)
