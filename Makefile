@@ -33,8 +33,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# Each benchmark prints its figures next to a baseline measured in the same run.
+BENCHES := event_log http_ingest import_orders identity_stitching matching profile_lookup
 bench: $(STAMP)
-	$(BIN)/python -m bench.event_log
+	for b in $(BENCHES); do echo "== $$b"; $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .omni .pytest_cache .mypy_cache .ruff_cache

@@ -6,8 +6,8 @@ log is filled through events_service.append_events (not timed). Then, timed in t
   - write baseline: plain INSERTs of as many identifier, attribution and profile rows as stitching wrote;
   - identity.stitch: the real consumer, catching up from the start of the log.
 PostgreSQL is measured when OMNI_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
-answers; --engines picks engines. --gc-freeze calls gc.freeze() once the log is filled, as a worker process
-would after start-up, so the collector stops rescanning everything loaded before; it is off by default.
+answers; --engines picks engines. gc.freeze() is called once the log is filled, as `omni worker` does after
+start-up, so the collector stops rescanning everything loaded before; --no-gc-freeze measures without it.
 """
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--gc-freeze", action="store_true")
+    parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     engines = args.engines.split(",")
     if "sqlite" in engines:

@@ -27,7 +27,7 @@ from omni.identity import routes as identity_routes
 from omni.kit.errors import OmniError
 from omni.profiles import routes as profile_routes
 from omni.settings import Settings
-from omni.web import auth_routes, customer_pages, pages, settings_pages
+from omni.web import auth_routes, customer_pages, pages, review_pages, settings_pages
 from omni.web.errors import page_error
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -111,6 +111,7 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
     app.include_router(settings_pages.router)
     app.include_router(identity_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
     app.include_router(identity_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
+    app.include_router(review_pages.router)  # before customer_pages: /customers/{id} takes any segment
     app.include_router(customer_pages.router)
     app.include_router(profile_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
     app.include_router(profile_routes.marketing_router, dependencies=[api_auth.staff_for(Section.SEGMENTS)])

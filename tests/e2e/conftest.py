@@ -113,7 +113,9 @@ def live_omni(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveOmni]:
         database.dispose()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in the main thread while it is open,
+# which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Debian Chromium for the run."""
     executable = _chromium()

@@ -248,6 +248,7 @@ def test_rules_can_be_read_and_replaced(client: TestClient, committed: Database)
         "limits": {"user_id": 2, "line_id": 1},
         "paths": {"line_id": ["traits.line_id"], "email": ["traits.email"]},
         "blocked_values": ["store@shop.tw"],
+        "user_id_patterns": {"line_id": r"U[0-9a-f]{32}"},
     }
     assert client.put("/v1/identity/rules", json=rules, headers=csrf).json() == rules
     assert client.get("/v1/identity/rules").json() == rules

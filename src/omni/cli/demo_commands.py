@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from omni.cli.context import load_settings, open_database
+from omni.cli.profile_commands import match_profiles
 from omni.cli.server_commands import BackgroundServer
 from omni.consumers import ALL_CONSUMERS
 from omni.demo.loader import DEMO_PASSWORD, load_demo
@@ -110,6 +111,8 @@ def register(app: typer.Typer) -> None:
                     on_progress=lambda _, count: progress.update(consuming, advance=count),
                 )
                 progress.update(consuming, total=progress.tasks[consuming].completed)
+                matched = match_profiles(database)
+            console.print(f"probabilistic matching: {matched}")
             elapsed = time.perf_counter() - started
             console.print(
                 f"{summary.sent:,} events sent through the tracking API, {summary.imported_customers:,} CRM "

@@ -15,6 +15,7 @@ from omni.cli import (
     db_commands,
     demo_commands,
     import_commands,
+    profile_commands,
     server_commands,
     source_commands,
     user_commands,
@@ -33,6 +34,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(user_commands.app, name="users")
 app.add_typer(source_commands.app, name="sources")
 app.add_typer(import_commands.app, name="import")
+app.add_typer(profile_commands.app, name="profiles")
 server_commands.register(app)
 demo_commands.register(app)
 

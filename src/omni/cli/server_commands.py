@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import threading
 import time
@@ -98,6 +99,10 @@ def register(app: typer.Typer) -> None:
         database = open_database(settings, migrate=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        # Everything loaded so far lives as long as the process: freezing it spares the collector from
+        # rescanning it on every batch (a third of a stitching batch's time without it).
+        gc.collect()
+        gc.freeze()
         runner_thread = ConsumerWorker(database.sessions, ALL_CONSUMERS)
         runner_thread.start()
         console.print(f"processing the event log of {describe(database.url)}; Ctrl-C stops")

@@ -25,3 +25,27 @@ class MergeNotFound(NotFoundError):
 
 class MergeAlreadyUndone(ConflictError):
     code = "merge_already_undone"
+
+
+class ProfileNotLive(ConflictError):
+    """A merge named a profile that another profile has already absorbed."""
+
+    code = "profile_not_live"
+
+
+class MergeExceedsLimit(ConflictError):
+    """Merging the two profiles would hold more identifiers of a kind than the rules allow."""
+
+    code = "merge_exceeds_limit"
+
+
+class MergeInvalid(IdentityError):
+    code = "merge_invalid"
+
+
+class CandidateNotFound(NotFoundError):
+    code = "match_candidate_not_found"
+
+
+class CandidateAlreadyDecided(ConflictError):
+    code = "match_candidate_decided"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omni.db.base import Base
@@ -83,6 +83,8 @@ class IdentityMerge(Base):
         BigIntKey, ForeignKey("identity_profile.id", name="fk_identity_merge_undone_into_id_identity_profile")
     )
     undone_by: Mapped[str | None] = mapped_column(String(254))
+    # Probabilistic and reviewed merges have no shared identifier: the score and the compared fields say why.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
 
 class IdentityConflict(Base):
@@ -133,3 +135,32 @@ class IdentityRuleSet(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MatchCandidate(Base):
+    """A pair of profiles the matcher thinks may be one person, waiting for (or given) a person's decision."""
+
+    __tablename__ = "identity_match_candidate"
+    __table_args__ = (
+        # The pair is stored with profile_a < profile_b, so one pair has one row whatever the order found.
+        UniqueConstraint("profile_a", "profile_b", name="uq_identity_match_candidate_profile_a"),
+        Index("ix_identity_match_candidate_status", "status"),
+        Index("ix_identity_match_candidate_profile_b", "profile_b"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    profile_a: Mapped[int] = mapped_column(
+        BigIntKey,
+        ForeignKey("identity_profile.id", name="fk_identity_match_candidate_profile_a_identity_profile"),
+    )
+    profile_b: Mapped[int] = mapped_column(
+        BigIntKey,
+        ForeignKey("identity_profile.id", name="fk_identity_match_candidate_profile_b_identity_profile"),
+    )
+    match_probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -120,6 +121,7 @@ class MergeRead(BaseModel):
     undone_at: datetime | None
     undone_into_id: int | None
     undone_by: str | None
+    evidence: dict[str, Any] | None = None
 
 
 class ConflictRead(BaseModel):
@@ -170,3 +172,20 @@ class LookupRead(BaseModel):
     profile_id: int
     kind: str
     value: str
+
+
+class MatchCandidateRead(BaseModel):
+    """A pair the matcher found possibly one person: its score, the fields compared and the decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    profile_a: int
+    profile_b: int
+    match_probability: float
+    match_weight: float
+    evidence: dict[str, Any]
+    status: Literal["pending", "confirmed", "rejected"]
+    decided_by: str | None
+    decided_at: datetime | None
+    created_at: datetime

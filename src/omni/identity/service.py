@@ -10,7 +10,15 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from omni.identity import repository
-from omni.identity.errors import InvalidIdentifier, MergeAlreadyUndone, MergeNotFound, ProfileNotFound
+from omni.identity.errors import (
+    InvalidIdentifier,
+    MergeAlreadyUndone,
+    MergeExceedsLimit,
+    MergeInvalid,
+    MergeNotFound,
+    ProfileNotFound,
+    ProfileNotLive,
+)
 from omni.identity.graph import Graph, Key, Sighting
 from omni.identity.models import (
     EventAttribution,
@@ -35,6 +43,8 @@ from omni.kit.time import utc_now
 from omni.settings import get_settings
 
 RULES_ROW = 1
+# Merges made without a shared identifier: by the matcher on its own, or by a person reviewing its guess.
+MATCH_RULES = ("probabilistic", "manual_review")
 MAX_MERGE_DEPTH = 10_000
 
 
@@ -307,3 +317,83 @@ def profiles_of_positions(session: Session, positions: Sequence[int]) -> dict[in
         ).all()
         found.update(dict(rows))
     return found
+
+
+def live_profile_ids(session: Session) -> list[int]:
+    """Every live profile (not absorbed by another), oldest first."""
+    return list(
+        session.scalars(
+            select(IdentityProfile.id)
+            .where(IdentityProfile.merged_into_id.is_(None))
+            .order_by(IdentityProfile.id)
+        ).all()
+    )
+
+
+def merge_profiles(
+    session: Session,
+    survivor_id: int,
+    absorbed_id: int,
+    *,
+    rule: str,
+    evidence: dict[str, Any],
+    by: str | None,
+) -> MergeRead:
+    """Merge two live profiles that share no identifier, as a deterministic merge would; unmerge undoes it.
+
+    The merge is refused (409) when the profiles together would hold more identifiers of a kind than the
+    stitching rules allow, as the deterministic graph refuses such a link.
+    """
+    if rule not in MATCH_RULES:
+        raise MergeInvalid(
+            f"rule must be one of {', '.join(MATCH_RULES)}, not {rule[:50]!r}",
+            details=[{"field": "rule", "rule": f"one of {', '.join(MATCH_RULES)}"}],
+        )
+    if survivor_id == absorbed_id:
+        raise MergeInvalid(
+            "a profile cannot absorb itself", details=[{"field": "absorbed_id", "rule": "not survivor_id"}]
+        )
+    repository.lock_graph(session)
+    for field, profile_id in (("survivor_id", survivor_id), ("absorbed_id", absorbed_id)):
+        live = merged_into(session, profile_id)
+        if live != profile_id:
+            raise ProfileNotLive(
+                f"profile {profile_id} was merged into {live}",
+                details=[{"field": field, "rule": "a live profile"}],
+            )
+    counts = repository.kind_counts(session, (survivor_id, absorbed_id))
+    limits = current_rules(session).limits
+    for kind, limit in sorted(limits.items()):
+        together = counts.get(survivor_id, {}).get(kind, 0) + counts.get(absorbed_id, {}).get(kind, 0)
+        if together > limit:
+            raise MergeExceedsLimit(
+                f"profiles {survivor_id} and {absorbed_id} together hold {together} {kind} identifiers; "
+                f"the limit is {limit}",
+                details=[{"field": kind, "rule": f"at most {limit} per profile"}],
+            )
+    now = utc_now()
+    session.execute(
+        update(IdentityProfile)
+        .where(IdentityProfile.id == absorbed_id)
+        .values(merged_into_id=survivor_id, merged_at=now)
+    )
+    session.execute(
+        update(Identifier).where(Identifier.profile_id == absorbed_id).values(profile_id=survivor_id)
+    )
+    # No identifier or event links the two: the evidence column carries the reason instead.
+    merge = IdentityMerge(
+        survivor_id=survivor_id,
+        absorbed_id=absorbed_id,
+        kind="",
+        value="",
+        rule=rule,
+        message_id="",
+        event_position=0,
+        source=(by or "matcher")[:100],
+        occurred_at=now,
+        recorded_at=now,
+        evidence=evidence,
+    )
+    session.add(merge)
+    session.flush()
+    return MergeRead.model_validate(merge)
