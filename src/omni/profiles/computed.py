@@ -43,7 +43,12 @@ class Definition:
 
     def cutoff(self, now: datetime) -> datetime | None:
         """Events before this instant fall outside the window; None for all time."""
-        return now - timedelta(days=self.window_days) if self.window_days else None
+        return window_start(now, self.window_days)
+
+
+def window_start(now: datetime, window_days: int | None) -> datetime | None:
+    """The first instant of a window of window_days that ends now; None for all time."""
+    return now - timedelta(days=window_days) if window_days else None
 
 
 @dataclass(frozen=True, slots=True)

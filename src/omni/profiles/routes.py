@@ -7,11 +7,12 @@ for the trait source priority. The session dependency restates the API's one-tra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from omni.db.engine import Database
 from omni.profiles import consent_changes, definitions, service
@@ -43,6 +44,22 @@ def _session(request: Request) -> Iterator[Session]:
 
 # scope="function" commits before the response is sent, so a 200 means the change is stored.
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
+Answer = TypeVar("Answer")
+
+
+async def _read(request: Request, use: Callable[[Session], Answer]) -> Answer:
+    """use(session) in one transaction, in one hop to the thread pool.
+
+    The busiest reads skip the session dependency: each sync dependency is a hop of its own, and under
+    load every hop is a wait for a thread and for the interpreter's lock.
+    """
+    database: Database = request.app.state.database
+
+    def in_transaction() -> Answer:
+        with database.unit_of_work() as session:
+            return use(session)
+
+    return await run_in_threadpool(in_transaction)
 
 
 def _actor(request: Request) -> str:
@@ -56,15 +73,15 @@ def _actor(request: Request) -> str:
     summary="Find a profile by an identifier",
     description=f"Give exactly one of {', '.join(LOOKUP_KINDS)}; phones and emails in any format.",
 )
-def lookup_profile(request: Request, session: SessionDep) -> ProfileRead:
-    profile_id, matched = service.find(session, request.query_params.multi_items())
-    return service.profile_view(session, profile_id, matched=matched)
+async def lookup_profile(request: Request) -> ProfileRead:
+    query = request.query_params.multi_items()
+    return await _read(request, lambda session: service.lookup(session, query))
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead, summary="A profile's 360° view")
-def read_profile(profile_id: ProfileId, session: SessionDep) -> ProfileRead:
+async def read_profile(profile_id: ProfileId, request: Request) -> ProfileRead:
     """Identities, traits, computed traits and consent; a merged-away id answers with the survivor."""
-    return service.profile_view(session, profile_id)
+    return await _read(request, lambda session: service.profile_view(session, profile_id))
 
 
 @router.get("/profiles/{profile_id}/timeline", response_model=TimelinePage, summary="A profile's timeline")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,7 +28,7 @@ from omni.profiles.models import (
     ProfileActivity,
     TraitObservation,
 )
-from omni.profiles.priority import trait_priority
+from omni.profiles.priority import SETTINGS_ROW, priority_in, trait_priority
 from omni.profiles.schemas import (
     LOOKUP_KINDS,
     ComputedValueRead,
@@ -203,21 +203,52 @@ def _positions(session: Session, live: int) -> Select[Any]:
     return identity_service.attributed_positions(session, live)
 
 
+def _traits(priority: Sequence[str], rows: Iterable[Any]) -> dict[str, TraitRead]:
+    # rows are (position, trait, value, source, observed_at), as the repository reads them.
+    stated = [traits.Observation(*row) for row in rows]
+    return {
+        name: TraitRead(value=won.value, source=won.source, observed_at=won.observed_at)
+        for name, won in traits.resolve(stated, priority).items()
+    }
+
+
 def traits_of(
     session: Session, profile_id: int, *, positions: Select[Any] | None = None
 ) -> dict[str, TraitRead]:
     """The profile's traits, each the winner by source priority then time."""
     priority = trait_priority(session).priority
-    stated = [
-        traits.Observation(row.position, row.trait, row.value, row.source, row.observed_at)
-        for row in repository.observations(
-            session, positions if positions is not None else _positions(session, profile_id)
+    if positions is None:
+        positions = _positions(session, profile_id)
+    return _traits(priority, repository.observations(session, positions))
+
+
+def _computed_values(
+    definitions: Sequence[Any], inputs: Iterable[Any], at: datetime
+) -> list[ComputedValueRead]:
+    # definitions are (id, name, aggregation, event, property, window_days) oldest first; inputs are
+    # (trait_id, position, occurred_at, value).
+    cutoffs = {row[0]: computed.window_start(at, row[5]) for row in definitions}
+    by_trait: dict[int, list[computed.Input]] = defaultdict(list)
+    for trait_id, position, occurred_at, value in inputs:
+        # Inputs of a definition deleted meanwhile have no cutoff; they no longer count.
+        if trait_id not in cutoffs:
+            continue
+        cutoff = cutoffs[trait_id]
+        # Events stamped in the future have not happened yet as of now.
+        if (cutoff is None or occurred_at >= cutoff) and occurred_at <= at:
+            by_trait[trait_id].append(computed.Input(position, occurred_at, value))
+    return [
+        ComputedValueRead(
+            name=name,
+            aggregation=aggregation,
+            event=event,
+            property=property_,
+            window_days=window_days,
+            value=computed.aggregate(aggregation, by_trait[trait_id]),
+            events=len(by_trait[trait_id]),
         )
+        for trait_id, name, aggregation, event, property_, window_days in definitions
     ]
-    return {
-        name: TraitRead(value=won.value, source=won.source, observed_at=won.observed_at)
-        for name, won in traits.resolve(stated, priority).items()
-    }
 
 
 def computed_values_of(
@@ -229,29 +260,10 @@ def computed_values_of(
 ) -> list[ComputedValueRead]:
     """Every computed trait's value for the profile as of now, windows counted back from now."""
     at = now or utc_now()
-    rows = repository.definitions(session)
-    definitions = {row.id: definition_of(row) for row in rows}
-    by_trait: dict[int, list[computed.Input]] = defaultdict(list)
-    cutoffs = {trait_id: definition.cutoff(at) for trait_id, definition in definitions.items()}
+    definitions = repository.definition_rows(session)
     if positions is None:
         positions = _positions(session, profile_id)
-    for row in repository.inputs(session, positions, list(cutoffs)):
-        cutoff = cutoffs[row.trait_id]
-        # Events stamped in the future have not happened yet as of now.
-        if (cutoff is None or row.occurred_at >= cutoff) and row.occurred_at <= at:
-            by_trait[row.trait_id].append(computed.Input(row.position, row.occurred_at, row.value))
-    return [
-        ComputedValueRead(
-            name=row.name,
-            aggregation=row.aggregation,
-            event=row.event,
-            property=row.property,
-            window_days=row.window_days,
-            value=computed.aggregate(row.aggregation, by_trait[row.id]),
-            events=len(by_trait[row.id]),
-        )
-        for row in rows
-    ]
+    return _computed_values(definitions, repository.inputs(session, positions), at)
 
 
 def consent_read(states: Sequence[consent.ConsentState]) -> list[ConsentRead]:
@@ -273,12 +285,10 @@ def decisions_of(
     session: Session, profile_id: int, positions: Select[Any] | None = None
 ) -> list[consent.Decision]:
     """Every consent decision of the profile's events (positions, when given, are the profile's)."""
-    return [
-        consent.Decision(r.position, r.channel, r.purpose, r.granted, r.decided_at, r.source, r.evidence)
-        for r in repository.decisions(
-            session, positions if positions is not None else _positions(session, profile_id)
-        )
-    ]
+    if positions is None:
+        positions = _positions(session, profile_id)
+    # Rows are (position, channel, purpose, granted, decided_at, source, evidence), a Decision's fields.
+    return [consent.Decision(*row) for row in repository.decisions(session, positions)]
 
 
 def consent_of(
@@ -297,16 +307,37 @@ def profile_view(
 ) -> ProfileRead:
     """The 360° view of the profile profile_id resolves to."""
     live = live_profile(session, profile_id)
-    positions = _positions(session, live)
+    return _view(session, live, requested_id=profile_id, matched=matched, now=now)
+
+
+def lookup(session: Session, query: Sequence[tuple[str, str]], *, now: datetime | None = None) -> ProfileRead:
+    """The 360° view of the profile holding exactly one identifier given as kind=value."""
+    profile_id, matched = find(session, query)
+    # Identity keeps every identifier on a live profile, so the profile found needs no resolving.
+    return _view(session, profile_id, requested_id=profile_id, matched=matched, now=now)
+
+
+def _view(
+    session: Session,
+    live: int,
+    *,
+    requested_id: int,
+    matched: MatchedIdentifier | None,
+    now: datetime | None,
+) -> ProfileRead:
+    # The settings, definitions, traits, consent and computed inputs come in one statement: on a busy
+    # server every round trip is a wait for the database and for the interpreter's lock.
+    positions = repository.positions_of(session, _positions(session, live))
+    facts = repository.profile_facts(session, positions, settings_row=SETTINGS_ROW)
     return ProfileRead(
         profile_id=live,
-        requested_id=profile_id,
-        merged_away=live != profile_id,
+        requested_id=requested_id,
+        merged_away=live != requested_id,
         matched=matched,
         identities=identity_service.identifiers_of(session, live),
-        traits=traits_of(session, live, positions=positions),
-        computed_traits=computed_values_of(session, live, now=now, positions=positions),
-        consent=consent_of(session, live, positions=positions),
+        traits=_traits(priority_in(facts.settings), facts.observations),
+        computed_traits=_computed_values(facts.definitions, facts.inputs, now or utc_now()),
+        consent=consent_read(consent.state(consent.Decision(*row) for row in facts.decisions)),
     )
 
 
