@@ -45,7 +45,11 @@ def current() -> None:
 @app.command()
 def revision(
     message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
+    after: Annotated[
+        str,
+        typer.Option(help="The revision the new one follows; name one when the schema has several branches."),
+    ] = "head",
 ) -> None:
     """Write a new migration from the difference between models and database (for developers)."""
     database = open_database(load_settings(), migrate=True)
-    runner.revision(database.engine, message)
+    runner.revision(database.engine, message, after=after)

@@ -73,9 +73,9 @@ def head_revision() -> str:
     return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
-def revision(engine: Engine, message: str) -> None:
-    """Autogenerate a new migration from the models (for developers)."""
+def revision(engine: Engine, message: str, *, after: str = "head") -> None:
+    """Autogenerate a new migration from the models (for developers), following revision `after`."""
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.revision(config, message=message, autogenerate=True)
+        command.revision(config, message=message, autogenerate=True, head=after, splice=after != "head")
