@@ -1,0 +1,1 @@
+"""Analytics: funnels, retention, purchase behaviour, reachability, paths — data for the dashboard's charts."""

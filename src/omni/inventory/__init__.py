@@ -1,0 +1,1 @@
+"""Inventory: stock movements, reservations, allocations and available-to-promise per channel."""

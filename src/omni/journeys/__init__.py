@@ -1,0 +1,1 @@
+"""Journeys: triggered multi-step campaigns and their durable runtime."""

@@ -1,0 +1,1 @@
+"""Loyalty: the points ledger, tiers, rewards and coupons."""

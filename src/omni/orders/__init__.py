@@ -1,0 +1,1 @@
+"""Orders from every channel: sourcing, fulfilment (ship, click & collect, ship-from-store), returns."""

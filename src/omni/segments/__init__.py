@@ -1,0 +1,1 @@
+"""Segments: definitions, compilation through Ibis, membership and audience exports."""
