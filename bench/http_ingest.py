@@ -1,7 +1,7 @@
 """HTTP ingest benchmark: Segment batches through the real server against a raw insert ceiling, same run.
 
-The server is `omni serve --no-consumers` in subprocesses (the real app under uvicorn, one process per
-port; clients spread over them as a load balancer would), the clients are threads posting 100-event
+The server is `omni serve --no-consumers --workers N` in a subprocess (the real app under uvicorn, N
+processes sharing one port as in production), the clients are threads posting 100-event
 batches over keep-alive connections as the SDKs do; a batch counts once its 200 arrived, which means it
 is committed. The baseline inserts the same rows straight into a fresh database of the same engine with
 the fastest plain method (sqlite3 executemany; PostgreSQL COPY), 1,000 rows per transaction.
@@ -127,24 +127,27 @@ def free_port() -> int:
 
 @contextmanager
 def servers(url: str, workers: int, log_dir: Path) -> Iterator[tuple[list[int], list[int]]]:
-    """Run `omni serve` processes over url, one per port, until the block ends."""
-    ports = [free_port() for _ in range(workers)]
+    """Run `omni serve --workers N` over url until the block ends; yields its port and its processes."""
+    port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OMNI_")}
     environment |= {"OMNI_DATABASE_URL": url, "OMNI_DATA_DIR": str(log_dir), "OMNI_SECRET_KEY": "b" * 40}
-    processes = []
-    for port in ports:
-        log = (log_dir / f"server-{port}.log").open("wb")
-        command = [sys.executable, "-m", "omni", "serve", "--port", str(port), "--no-consumers"]
-        processes.append(subprocess.Popen(command, env=environment, stdout=log, stderr=log))
+    log = (log_dir / f"server-{port}.log").open("wb")
+    command = [sys.executable, "-m", "omni", "serve", "--port", str(port), "--no-consumers"]
+    command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, env=environment, stdout=log, stderr=log)
     try:
-        for port in ports:
-            wait_until_up(port)
-        yield ports, [process.pid for process in processes]
+        wait_until_up(port)
+        # Each worker answers its first request once it has imported the app; warm them all.
+        time.sleep(2 if workers > 1 else 0)
+        yield [port], [process.pid, *process_children(process.pid)]
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(30)
+        process.terminate()
+        process.wait(30)
+
+
+def process_children(pid: int) -> list[int]:
+    """Child process ids (Linux /proc)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
 def wait_until_up(port: int, timeout: float = 60) -> None:

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,38 +13,9 @@ from sqlalchemy import func, select
 
 from omni.db.engine import Database
 from omni.events.models import LoggedEvent
-from tests.events.tracking_helpers import make_source
+from tests.events.tracking_helpers import free_port, make_source, serve
 
 EVENTS = 100_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _serve(database_url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OMNI_")}
-    environment |= {
-        "OMNI_DATABASE_URL": database_url,
-        "OMNI_DATA_DIR": str(data_dir),
-        "OMNI_SECRET_KEY": "s" * 40,
-        "OMNI_LOG_LEVEL": "warning",
-    }
-    command = [sys.executable, "-m", "omni", "serve", "--port", str(port)]
-    server = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise AssertionError("omni serve did not come up")
 
 
 def _count(database: Database) -> int:
@@ -62,8 +28,8 @@ def test_kill_9_mid_ingest_loses_no_acknowledged_event_and_stores_none_twice(
 ) -> None:
     # given a real server and the real SDK, retrying on its own with a short budget
     source = make_source(committed)
-    port = _free_port()
-    server = _serve(committed.url, port, tmp_path)
+    port = free_port()
+    server = serve(committed.url, port, tmp_path)
     failed: list[dict[str, Any]] = []
     client = analytics.Client(
         source.write_key,
@@ -93,7 +59,7 @@ def test_kill_9_mid_ingest_loses_no_acknowledged_event_and_stores_none_twice(
             time.sleep(0.02)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-        server = _serve(committed.url, port, tmp_path)
+        server = serve(committed.url, port, tmp_path)
         producer.join(120)
         client.flush()
         client.join()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 
@@ -27,11 +29,33 @@ from omni.settings import Settings
 console = Console()
 
 
-def serve_app(settings: Settings, database: Database, *, host: str, port: int, consumers: bool) -> None:
-    """Serve the API and dashboard until interrupted."""
+def serve_app(
+    settings: Settings, database: Database, *, host: str, port: int, consumers: bool, workers: int = 1
+) -> None:
+    """Serve the API and dashboard until interrupted, from `workers` processes sharing the port."""
     configure_logging(level="debug" if state.debug else settings.log_level, json=settings.log_json)
-    app = create_app(settings, database, run_consumers=consumers)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    options: dict[str, Any] = {"log_config": None, "access_log": False, "proxy_headers": True}
+    if workers == 1:
+        uvicorn.run(create_app(settings, database, run_consumers=consumers), host=host, port=port, **options)
+        return
+    # Each worker process builds its own app and connections from the environment; the log's consumers run
+    # once, here in the supervising process, so the workers only answer requests.
+    os.environ["OMNI_LOG_LEVEL"] = "debug" if state.debug else settings.log_level
+    log_consumer = ConsumerWorker(database.sessions, ALL_CONSUMERS) if consumers else None
+    if log_consumer:
+        log_consumer.start()
+    try:
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, **options)
+    finally:
+        if log_consumer:
+            log_consumer.stop()
+
+
+def worker_app() -> FastAPI:
+    """The app of one `omni serve --workers N` process, configured from the environment."""
+    settings = load_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return create_app(settings, open_database(settings, migrate=False))
 
 
 class BackgroundServer:
@@ -83,12 +107,25 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(help="Also process the event log in this process (off when workers run apart)."),
         ] = True,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help="HTTP processes sharing the port; ingest scales with them on PostgreSQL (one per core).",
+            ),
+        ] = 1,
     ) -> None:
         """Migrate the database, then serve the API and the dashboard."""
         settings = load_settings()
         database = open_database(settings, migrate=True)
         serve_app(
-            settings, database, host=host or settings.host, port=port or settings.port, consumers=consumers
+            settings,
+            database,
+            host=host or settings.host,
+            port=port or settings.port,
+            consumers=consumers,
+            workers=workers,
         )
 
     @app.command()
