@@ -75,6 +75,10 @@ class LoggedMessage(Protocol):
     def context(self) -> Mapping[str, Any]: ...
 
 
+# Sessions live for one request or one batch; the rules they read cannot change under them but by save_rules.
+_RULES_CACHE = "identity.rules"
+
+
 def rules_document(session: Session) -> IdentityRules:
     """The stitching rules in force, as the API shows them."""
     row = session.get(IdentityRuleSet, RULES_ROW)
@@ -82,9 +86,12 @@ def rules_document(session: Session) -> IdentityRules:
 
 
 def current_rules(session: Session) -> StitchRules:
-    """The stitching rules in force, phones read in the configured region."""
+    """The stitching rules in force, phones read in the configured region; read once per session."""
+    cached = session.info.get(_RULES_CACHE)
+    if isinstance(cached, StitchRules):
+        return cached
     document = rules_document(session)
-    return StitchRules(
+    rules = session.info[_RULES_CACHE] = StitchRules(
         priority=tuple(document.priority),
         limits=dict(document.limits),
         paths={kind: tuple(paths) for kind, paths in document.paths.items()},
@@ -92,11 +99,13 @@ def current_rules(session: Session) -> StitchRules:
         region=get_settings().phone_region,
         user_id_patterns=dict(document.user_id_patterns),
     )
+    return rules
 
 
 def save_rules(session: Session, rules: IdentityRules) -> IdentityRules:
     """Replace the stitching rules; they apply to events stitched from now on."""
     repository.lock_graph(session)
+    session.info.pop(_RULES_CACHE, None)
     row = session.get(IdentityRuleSet, RULES_ROW)
     if row is None:
         row = IdentityRuleSet(id=RULES_ROW, document={}, updated_at=utc_now())
@@ -200,9 +209,9 @@ def merged_into(session: Session, profile_id: int) -> int:
     raise ProfileNotFound(f"profile {profile_id} has no live profile within {MAX_MERGE_DEPTH} merges")
 
 
-def identifiers_of(session: Session, profile_id: int) -> list[IdentifierRead]:
-    """The identifiers of the live profile profile_id resolves to, highest priority first."""
-    live = merged_into(session, profile_id)
+def identifiers_of(session: Session, profile_id: int, *, resolved: bool = False) -> list[IdentifierRead]:
+    """The identifiers of the live profile profile_id resolves to (or is, if resolved), by priority."""
+    live = profile_id if resolved else merged_into(session, profile_id)
     rows = session.scalars(select(Identifier).where(Identifier.profile_id == live)).all()
     rules = current_rules(session)
     rows = sorted(rows, key=lambda row: (rules.rank(row.kind), row.kind, row.first_seen_at, row.id))
@@ -291,13 +300,14 @@ def unmerge(session: Session, profile_id: int, merge_id: int, *, by: str) -> Unm
     )
 
 
-def attributed_positions(session: Session, profile_id: int) -> Select[int]:
+def attributed_positions(session: Session, profile_id: int, *, resolved: bool = False) -> Select[int]:
     """A SELECT of the log positions attributed to the live profile, for other domains' IN clauses.
 
     Other domains key what they derive from events by log position and resolve a profile's events at read
-    time through this, so their views follow merges and unmerges without being told of them.
+    time through this, so their views follow merges and unmerges without being told of them. resolved says
+    profile_id is already live, sparing the lookup.
     """
-    live = merged_into(session, profile_id)
+    live = profile_id if resolved else merged_into(session, profile_id)
     return (
         select(EventAttribution.position)
         .join(Identifier, Identifier.id == EventAttribution.identifier_id)

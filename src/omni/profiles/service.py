@@ -199,8 +199,8 @@ def find(session: Session, query: Sequence[tuple[str, str]]) -> tuple[int, Match
     return profile_id, MatchedIdentifier(kind=kind, value=value)
 
 
-def _positions(session: Session, live: int) -> Select[Any]:
-    return identity_service.attributed_positions(session, live)
+def _positions(session: Session, profile_id: int, *, resolved: bool = False) -> Select[Any]:
+    return identity_service.attributed_positions(session, profile_id, resolved=resolved)
 
 
 def _traits(priority: Sequence[str], rows: Iterable[Any]) -> dict[str, TraitRead]:
@@ -327,14 +327,14 @@ def _view(
 ) -> ProfileRead:
     # The settings, definitions, traits, consent and computed inputs come in one statement: on a busy
     # server every round trip is a wait for the database and for the interpreter's lock.
-    positions = repository.positions_of(session, _positions(session, live))
+    positions = repository.positions_of(session, _positions(session, live, resolved=True))
     facts = repository.profile_facts(session, positions, settings_row=SETTINGS_ROW)
     return ProfileRead(
         profile_id=live,
         requested_id=requested_id,
         merged_away=live != requested_id,
         matched=matched,
-        identities=identity_service.identifiers_of(session, live),
+        identities=identity_service.identifiers_of(session, live, resolved=True),
         traits=_traits(priority_in(facts.settings), facts.observations),
         computed_traits=_computed_values(facts.definitions, facts.inputs, now or utc_now()),
         consent=consent_read(consent.state(consent.Decision(*row) for row in facts.decisions)),
@@ -347,7 +347,9 @@ def timeline(
     """The profile's events on every channel, newest first; next_before pages back."""
     live = live_profile(session, profile_id)
     cursor = decode_cursor(before) if before else None
-    rows = repository.activity_page(session, _positions(session, live), limit=limit + 1, before=cursor)
+    rows = repository.activity_page(
+        session, _positions(session, live, resolved=True), limit=limit + 1, before=cursor
+    )
     page = rows[:limit]
     items = [
         TimelineItem(
