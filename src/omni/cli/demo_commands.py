@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,10 +22,12 @@ from omni.cli.context import load_settings, open_database
 from omni.cli.profile_commands import match_profiles
 from omni.cli.server_commands import BackgroundServer
 from omni.consumers import ALL_CONSUMERS
+from omni.db.engine import Database
 from omni.demo.loader import DEMO_PASSWORD, load_demo
 from omni.demo.simulate import simulate
-from omni.demo.truth import GroundTruthWriter, SimulationStats
+from omni.demo.truth import GroundTruthWriter, SimulationStats, written_identifiers
 from omni.events.consumers import ConsumerWorker, catch_up
+from omni.identity import unification
 
 console = Console()
 MAX_CUSTOMERS = 1_000_000
@@ -40,6 +43,16 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=console,
     )
+
+
+def _unification(
+    database: Database, truth_dir: Path
+) -> tuple[unification.UnificationScore, unification.UnificationScore]:
+    """Scores over every identifier (cookies and devices included) and over the known kinds only."""
+    with database.unit_of_work() as session:
+        every = unification.measure(session, written_identifiers(truth_dir))
+        known = unification.measure(session, written_identifiers(truth_dir), kinds=unification.KNOWN_KINDS)
+    return every, known
 
 
 def print_stats(stats: SimulationStats) -> None:
@@ -111,8 +124,14 @@ def register(app: typer.Typer) -> None:
                     on_progress=lambda _, count: progress.update(consuming, advance=count),
                 )
                 progress.update(consuming, total=progress.tasks[consuming].completed)
+                stitched = _unification(database, truth_dir)
                 matched = match_profiles(database)
             console.print(f"probabilistic matching: {matched}")
+            console.print(f"unified against the ground truth; stitched: {stitched[0].describe()}")
+            console.print(f"  of which what people told the retailer: {stitched[1].describe()}")
+            matched_scores = _unification(database, truth_dir)
+            console.print(f"  after matching: {matched_scores[0].describe()}")
+            console.print(f"  of which what people told the retailer: {matched_scores[1].describe()}")
             elapsed = time.perf_counter() - started
             console.print(
                 f"{summary.sent:,} events sent through the tracking API, {summary.imported_customers:,} CRM "

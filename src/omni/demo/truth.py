@@ -350,3 +350,11 @@ class GroundTruthWriter:
             (self.directory / "stats.json").write_text(stats_json + "\n", encoding="utf-8")
             self._closed = True
         return self.stats
+
+
+def written_identifiers(directory: Path) -> Iterator[tuple[str, str, str]]:
+    """(kind, value as written, person id) of every identifier a run's people wrote, names left out."""
+    with (directory / "identifiers.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] != "name":
+                yield row["kind"], row["value"], row["person_id"]
