@@ -180,3 +180,13 @@ def test_identity_mess_shows_up_in_the_stream() -> None:
     assert any(e and e != e.strip() for e in emails)
     assert any(e and e.strip() != e.strip().lower() for e in emails)
     assert any(n and (n.endswith("小姐") or n.endswith("先生")) for n in names)
+
+
+def test_membership_records_carry_the_marketing_answers_of_the_form() -> None:
+    # given the CRM's records of members, who answer the email and SMS questions when they join
+    crm = [e for e in events(300) if e["type"] == "identify" and e["source"] == "crm"]
+    # then every record says yes or no to both, and the population does not answer as one
+    assert crm
+    assert all(isinstance(e["traits"]["email_opt_in"], bool) for e in crm)
+    assert all(isinstance(e["traits"]["sms_opt_in"], bool) for e in crm)
+    assert {e["traits"]["email_opt_in"] for e in crm} == {True, False}

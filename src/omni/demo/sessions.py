@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from omni.demo.journey import SECOND_MS, Journey
-from omni.demo.people import JUNK_EMAILS, typed_name, written_phone
+from omni.demo.people import JUNK_EMAILS, Person, typed_name, written_phone
 from omni.demo.purchases import after_order, store_order
 from omni.demo.retail_calendar import DAY_MS, HOUR_MS, MINUTE_MS, Campaign
 from omni.demo.touchpoints import APP, SHOP, AppInstall, Browser, Cart, EventType
@@ -224,7 +224,8 @@ def join_membership(journey: Journey, at: int, where: Literal["store", "web", "a
         journey.crm_email = journey.typed_email()
         journey.crm_phone = written_phone(rng, person.phone)
         traits = {"name": typed_name(rng, person), "email": journey.crm_email, "phone": journey.crm_phone,
-                  "birthday": birthday, "member_id": member_id, "home_store": store}  # fmt: skip
+                  "birthday": birthday, "member_id": member_id, "home_store": store,
+                  **_opt_ins(person)}  # fmt: skip
         journey.emit(at + 90 * SECOND_MS, "identify", crm, user_id=member_id, traits=traits)
         if rng.random() < 0.8:
             store_order(journey, at + 4 * MINUTE_MS, store)
@@ -236,8 +237,13 @@ def join_membership(journey: Journey, at: int, where: Literal["store", "web", "a
     visit.identify({"member_id": member_id, "phone": written_phone(rng, person.phone), "birthday": birthday})
     visit.track("Signed Up", {"type": "membership", "method": where, "member_id": member_id})
     traits = {"name": person.name, "email": journey.crm_email, "phone": journey.crm_phone,
-              "birthday": birthday, "member_id": member_id}  # fmt: skip
+              "birthday": birthday, "member_id": member_id, **_opt_ins(person)}  # fmt: skip
     journey.emit(visit.at, "identify", crm, user_id=member_id, traits=traits)
+
+
+def _opt_ins(person: Person) -> dict[str, bool]:
+    # The membership form asks for marketing by email and by SMS; the CRM passes the answers on as traits.
+    return {"email_opt_in": person.email_opt_in, "sms_opt_in": person.sms_opt_in}
 
 
 def receive(journey: Journey, campaign: Campaign) -> None:
