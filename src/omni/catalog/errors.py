@@ -19,3 +19,11 @@ class UnknownChannel(NotFoundError):
 
 class NoPrice(NotFoundError):
     code = "no_price"
+
+
+class UnknownProduct(NotFoundError):
+    code = "unknown_product"
+
+
+class UnknownCategory(NotFoundError):
+    code = "unknown_category"

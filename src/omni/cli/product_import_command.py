@@ -1,0 +1,141 @@
+"""`omni import products FILE`: bring a product export (one row per variant) into the catalogue."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from omni.catalog import importer
+from omni.catalog.import_rows import ALIASES
+from omni.cli.context import load_settings, open_database
+from omni.cli.import_commands import (
+    SHOWN_REJECTIONS,
+    BatchOpt,
+    DelimiterOpt,
+    DryRunOpt,
+    EncodingOpt,
+    FileArg,
+    FormatOpt,
+    MapOpt,
+    RejectsOpt,
+    _plural,
+    err,
+    out,
+)
+from omni.events.import_mapping import MappingFile, load_mapping_file, parse_map_flags
+
+HELP = "Import products (one row per variant: SKU, barcode, size, colour, price:CHANNEL columns)."
+EPILOG = (
+    "Columns are found by these names unless mapped: "
+    + "; ".join(f"{field}: {', '.join(names)}" for field, names in ALIASES.items())
+    + ". Prices: one column per sales channel named price:CHANNEL (price:web, price:pos:TPE-XINYI), "
+    "in whole currency units (1290 or NT$1,290). An empty price cell leaves that price as it is."
+)
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--mapping",
+        help="YAML file with columns: {FIELD: COLUMN} and optionally currency; --map wins over it.",
+    ),
+]
+CurrencyOpt = Annotated[
+    str | None, typer.Option(help="Currency of prices without one; default OMNI_CURRENCY.")
+]
+
+
+def import_products(
+    file: FileArg,
+    map_: MapOpt = None,
+    mapping: MappingOpt = None,
+    currency: CurrencyOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    file_format: FormatOpt = None,
+    delimiter: DelimiterOpt = None,
+    batch_size: BatchOpt = 1000,
+    dry_run: DryRunOpt = False,
+    rejects: RejectsOpt = None,
+) -> None:
+    """Import products; saving again adds nothing twice and removes nothing the file leaves out."""
+    settings = load_settings()
+    saved = load_mapping_file(mapping) if mapping else MappingFile()
+    request = importer.ProductImportRequest(
+        path=file,
+        currency=currency or saved.currency or settings.currency,
+        mapping={**saved.columns, **parse_map_flags(map_ or [])},
+        file_format=file_format,
+        encoding=encoding,
+        delimiter=delimiter,
+        batch_size=batch_size,
+    )
+    database = open_database(settings, migrate=True)
+    try:
+        with database.unit_of_work() as session:
+            prepared = importer.prepare_product_import(request, session)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        # Only a terminal gets a live bar; a log or a pipe would collect its redraws.
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task(f"{file.name} rows", total=prepared.total_rows)
+            summary = importer.run_product_import(
+                prepared, database, dry_run=dry_run, progress=lambda rows: progress.advance(task, rows)
+            )
+    finally:
+        database.dispose()
+    _report(summary)
+    if rejects is not None:
+        _write_rejects(rejects, summary)
+    if summary.rejections:
+        raise typer.Exit(1)
+
+
+def _report(summary: importer.ProductImportSummary) -> None:
+    out.print(
+        f"{summary.file_name}: {_plural(summary.rows, 'row')} read in {_plural(summary.batches, 'batch')}"
+    )
+    what = (
+        f"{_plural(summary.products_created, 'new product')}, {summary.products_updated:,} updated, "
+        f"{summary.products_unchanged:,} unchanged; {_plural(summary.variants_created, 'new variant')}, "
+        f"{summary.variants_updated:,} updated; {_plural(summary.prices_written, 'price')} written"
+    )
+    if summary.dry_run:
+        out.print(
+            f"dry run: {_plural(summary.imported_rows, 'row')} would be imported: {what}; nothing was stored"
+        )
+    else:
+        out.print(f"imported {_plural(summary.imported_rows, 'row')}: {what}")
+    skipped_rows = _plural(sum(batch.rows for batch in summary.skipped), "row")
+    out.print(
+        f"rejected {_plural(len(summary.rejections), 'row')}; "
+        f"skipped {_plural(len(summary.skipped), 'batch')} ({skipped_rows})"
+    )
+    out.print(f"{summary.rows_per_second:,.0f} rows/s ({summary.seconds:.1f} s)")
+    for rejection in summary.rejections[:SHOWN_REJECTIONS]:
+        err.print(f"row {rejection.row}: {rejection.reason}")
+    if len(summary.rejections) > SHOWN_REJECTIONS:
+        more = len(summary.rejections) - SHOWN_REJECTIONS
+        err.print(f"… and {more:,} more rejected rows (--rejects FILE writes them all)")
+    for batch in summary.skipped:
+        err.print(
+            f"batch {batch.number} (rows {batch.first_row}–{batch.last_row}, {_plural(batch.rows, 'row')}) "
+            "was not imported: it has rejected rows"
+        )
+    if summary.rejections:
+        err.print(
+            "fix the rejected rows and run the same command again: what was imported is not added twice"
+        )
+
+
+def _write_rejects(path: Path, summary: importer.ProductImportSummary) -> None:
+    # UTF-8 with a byte order mark, so Excel shows Chinese reasons correctly when the file is opened.
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["row", "reason"])
+        writer.writerows((rejection.row, rejection.reason) for rejection in summary.rejections)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `products` to the `omni import` commands."""
+    app.command(name="products", help=HELP, epilog=EPILOG)(import_products)
