@@ -1,1 +1,1 @@
-"""Analytics: funnels, retention, purchase behaviour, reachability, paths — data for the dashboard's charts."""
+"""Analytics: funnels, retention, purchases, reachability, paths; the data behind the dashboard's charts."""

@@ -329,6 +329,21 @@ def profiles_of_positions(session: Session, positions: Sequence[int]) -> dict[in
     return found
 
 
+def attributed_people() -> Select[int, int]:
+    """A SELECT of (position, profile_id) for every attributed log position, the profile being live.
+
+    For analyses that join many people's events at once; identifiers always sit on live profiles.
+    """
+    return select(EventAttribution.position, Identifier.profile_id).join(
+        Identifier, Identifier.id == EventAttribution.identifier_id
+    )
+
+
+def identifier_kinds_of_people() -> Select[int, str]:
+    """A SELECT of (profile_id, kind), one row per kind of identifier each live profile holds."""
+    return select(Identifier.profile_id, Identifier.kind).distinct()
+
+
 def live_profile_ids(session: Session) -> list[int]:
     """Every live profile (not absorbed by another), oldest first."""
     return list(

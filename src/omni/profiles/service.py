@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from omni.identity import service as identity_service
@@ -175,6 +175,38 @@ def _decision_row(decision: consent.Decision) -> dict[str, Any]:
         "source": decision.source,
         "evidence": decision.evidence[:200],
     }
+
+
+def people_activity() -> Select[Any]:
+    """A SELECT of every attributed event as its person's activity, for analyses over many people.
+
+    Columns: person (the live profile id), position, occurred_at, type, event, channel, source, properties.
+    """
+    people = identity_service.attributed_people().subquery("people")
+    return select(
+        people.c.profile_id.label("person"),
+        ProfileActivity.position,
+        ProfileActivity.occurred_at,
+        ProfileActivity.type,
+        ProfileActivity.event,
+        ProfileActivity.channel,
+        ProfileActivity.source,
+        ProfileActivity.properties,
+    ).join(people, people.c.position == ProfileActivity.position)
+
+
+def people_consent() -> Select[Any]:
+    """A SELECT of every consent decision with its person: person, position, channel, purpose, granted,
+    decided_at; the latest decision per person, channel and purpose is the one in force."""
+    people = identity_service.attributed_people().subquery("people")
+    return select(
+        people.c.profile_id.label("person"),
+        ConsentDecision.position,
+        ConsentDecision.channel,
+        ConsentDecision.purpose,
+        ConsentDecision.granted,
+        ConsentDecision.decided_at,
+    ).join(people, people.c.position == ConsentDecision.position)
 
 
 def live_profile(session: Session, profile_id: int) -> int:
