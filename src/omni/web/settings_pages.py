@@ -15,6 +15,7 @@ from omni.accounts.service import ActiveSession
 from omni.api.deps import SessionDep
 from omni.catalog import service as catalog_service
 from omni.catalog.schemas import LocationKind
+from omni.channels import providers as channel_providers
 from omni.consumers import ALL_CONSUMERS
 from omni.events import sources as events_sources
 from omni.events.consumers import lags
@@ -49,6 +50,7 @@ def _settings_page(
             "source_kinds": [kind.value for kind in SourceKind],
             "source_errors": source_errors or [],
             "new_key": new_key,
+            "channel_providers": channel_providers.configured(request.app.state.settings),
         },
         status=422 if errors or source_errors else 200,
     )

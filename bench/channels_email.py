@@ -1,0 +1,152 @@
+"""Email delivery benchmark: messages recorded, claimed, sent over SMTP into a local aiosmtpd server and
+recorded as sent, against plain smtplib sending the same messages over one connection in the same run.
+
+Run: `.venv/bin/python -m bench.channels_email --emails 2000`. PostgreSQL is measured when
+OMNI_BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres) answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+from bench.event_log import postgres_database
+from omni.channels import service, tasks
+from omni.channels.providers.base import Outgoing
+from omni.channels.providers.smtp import build_email
+from omni.channels.schemas import MessageContent
+from omni.db.engine import Database
+from omni.events import service as events_service
+from omni.identity import service as identity_service
+from omni.migrations import runner
+from omni.profiles import service as profiles_service
+from omni.settings import Settings
+
+VARIANT = {
+    "subject": "{{ profile.first_name }}，您的訂單 {{ order.number }} 已可取貨",
+    "html": "<html><body><p>{{ profile.first_name }} 您好，</p>"
+    "<p>訂單 {{ order.number }} 已送達 {{ store.name }}。"
+    '<a href="https://shop.example.tw/orders/{{ order.number }}">查看訂單</a></p></body></html>',
+    "text": "{{ profile.first_name }} 您好，訂單 {{ order.number }} 已送達 {{ store.name }}。",
+}
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.count += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def member(database: Database) -> int:
+    with database.unit_of_work() as session:
+        payload = {
+            "type": "identify",
+            "userId": "bench-1",
+            "messageId": "bench-identify-1",
+            "traits": {"email": "amy@example.tw", "first_name": "Amy"},
+        }
+        events_service.append_events(
+            session, events_service.build_records([payload], source="crm", default_channel="crm")
+        )
+        batch = events_service.events_after(session, 0, limit=10)
+        identity_service.stitch(session, batch)
+        profiles_service.index_events(session, batch)
+        found = identity_service.find_profile(session, "user_id", "bench-1")
+        assert found is not None
+        return found
+
+
+def run_engine(name: str, url: str, count: int, data_dir: Path) -> None:
+    database = Database(url)
+    runner.upgrade(database.engine)
+    sink = Counting()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings = Settings(
+        data_dir=data_dir,
+        secret_key="bench-" + "x" * 40,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_starttls=False,
+    )
+    try:
+        person = member(database)
+        started = time.perf_counter()
+        ids = []
+        for start in range(0, count, 100):
+            with database.unit_of_work() as session:
+                for i in range(start, min(start + 100, count)):
+                    message = service.send(
+                        session,
+                        profile_id=person,
+                        channel="email",
+                        message=MessageContent(
+                            variants={"email": VARIANT},
+                            data={"order": {"number": f"{10000 + i}"}, "store": {"name": "信義店"}},
+                        ),
+                        idempotency_key=f"bench:{i}",
+                        purpose="transactional",
+                        settings=settings,
+                    )
+                    ids.append(message.id)
+        recorded = time.perf_counter() - started
+        with database.unit_of_work() as session:
+            contents = [service.outgoing(service.get_message(session, i)) for i in ids]
+        started = time.perf_counter()
+        done = tasks.deliver_due(database, settings, limit=count, batch=50)
+        delivered = time.perf_counter() - started
+        if done["sent"] != count or sink.count != count:
+            raise SystemExit(f"lost messages: {done} recorded, {sink.count} received")
+        started = time.perf_counter()
+        raw(port, contents)
+        baseline = time.perf_counter() - started
+    finally:
+        controller.stop()
+        database.dispose()
+    print(f"\n{name}: {count:,} emails (HTML + text) into a local SMTP server")
+    print(f"  plain smtplib, one connection   {count / baseline:>7,.0f}/s  (baseline)")
+    ratio = baseline / delivered
+    print(f"  Omni delivery: claim, send,     {count / delivered:>7,.0f}/s  = {ratio:.2f}x baseline")
+    print("    record sent, log Email Sent")
+    print(f"  Omni send intents recorded      {count / recorded:>7,.0f}/s  (render, policies, Email Queued)")
+
+
+def raw(port: int, messages: list[Outgoing]) -> None:
+    connection = smtplib.SMTP("127.0.0.1", port)
+    for outgoing in messages:
+        connection.send_message(build_email(outgoing, sender="Omni <shop@example.com>"))
+    connection.quit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--emails", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_engine("SQLite (WAL)", f"sqlite:///{tmp}/bench.db", args.emails, Path(tmp))
+    with postgres_database() as url, tempfile.TemporaryDirectory() as tmp:
+        if url is None:
+            print("\nPostgreSQL: not reachable, skipped")
+        else:
+            run_engine("PostgreSQL", url, args.emails, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

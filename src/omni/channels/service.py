@@ -1,0 +1,366 @@
+"""Use cases of the channels domain: record a message's send intent, record what became of it, and record
+what the person did with it (opened, clicked, unsubscribed) as events on the log.
+
+At most once: send() records the intent under a unique idempotency key and never calls a provider; the
+caller commits, and a worker (tasks.deliver_due) claims the message, calls the provider after that commit
+and records the outcome. A message left claimed by a worker that died is never sent again blindly
+(tasks.reconcile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from omni.channels import person as persons
+from omni.channels import policy, repository, templates, tracking
+from omni.channels.errors import (
+    ChannelNotConfigured,
+    IdempotencyKeyReused,
+    MessageNotFound,
+    TemplateExists,
+    TemplateNotFound,
+)
+from omni.channels.models import ChannelMessage, MessageTemplate
+from omni.channels.providers import provider_name
+from omni.channels.providers.base import Outgoing, ProviderError
+from omni.channels.schemas import MessageContent, TemplateSave
+from omni.events import service as events_service
+from omni.kit.time import utc_now
+from omni.settings import Settings
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before attempt number attempts + 1: 30 s, 1 min, 2 min, 4 min ..."""
+    return FIRST_RETRY * int(2 ** max(attempts - 1, 0))
+
+
+def _append(session: Session, *payloads: dict[str, Any]) -> None:
+    records = events_service.build_records(list(payloads), source=tracking.SOURCE, default_channel="omni")
+    events_service.append_events(session, records)
+
+
+def _fact(
+    message: ChannelMessage, fact: str, *, at: datetime, detail: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    properties = {
+        "provider": message.provider,
+        "idempotency_key": message.idempotency_key,
+        **{k: v for k, v in message.context.items() if k != "person"},
+        **extra,
+    }
+    return tracking.fact_payload(
+        address=message.context["person"],
+        message_id=message.id,
+        channel=message.channel,
+        purpose=message.purpose,
+        fact=fact,
+        properties=properties,
+        timestamp=at.isoformat(),
+        detail=detail,
+    )
+
+
+def list_templates(session: Session) -> Sequence[MessageTemplate]:
+    """Templates in use, by name."""
+    return session.scalars(
+        select(MessageTemplate).where(MessageTemplate.archived.is_(False)).order_by(MessageTemplate.name)
+    ).all()
+
+
+def template_by_name(session: Session, name: str) -> MessageTemplate:
+    found = session.scalar(select(MessageTemplate).where(MessageTemplate.name == name))
+    if found is None or found.archived:
+        raise TemplateNotFound(
+            f"no template named {name}", details=[{"field": "template", "rule": "unknown"}]
+        )
+    return found
+
+
+def save_template(session: Session, data: TemplateSave, *, replace: bool = False) -> MessageTemplate:
+    """Check every variant against the known variables, then store the template."""
+    templates.check(data.variants)
+    found = session.scalar(select(MessageTemplate).where(MessageTemplate.name == data.name))
+    now = utc_now()
+    if found is not None and not replace:
+        raise TemplateExists(
+            f"a template named {data.name} exists", details=[{"field": "name", "rule": "unique"}]
+        )
+    if found is None:
+        found = MessageTemplate(name=data.name, created_at=now, archived=False)
+        session.add(found)
+    found.purpose, found.variants, found.updated_at = data.purpose, data.variants, now
+    session.flush()
+    return found
+
+
+def variants_of(session: Session, content: MessageContent) -> dict[str, dict[str, str]]:
+    """The per-channel variants a message content stands for, checked."""
+    if content.template is not None:
+        return dict(template_by_name(session, content.template).variants)
+    variants = content.variants or {}
+    templates.check(variants)
+    return variants
+
+
+def preview(
+    session: Session, *, profile_id: int, content: MessageContent
+) -> tuple[int, dict[str, dict[str, str]]]:
+    """Every variant of a message rendered for a real person, as they would receive it."""
+    person = persons.load(session, profile_id)
+    variables = {**person.variables, **content.data}
+    return person.profile_id, {
+        channel: templates.render(channel, parts, variables)
+        for channel, parts in variants_of(session, content).items()
+    }
+
+
+def _skip_reason(
+    session: Session,
+    message_id: int,
+    person: persons.Person,
+    *,
+    channel: str,
+    purpose: str,
+    rules: policy.Policy,
+    now: datetime,
+) -> tuple[str | None, str | None]:
+    """(why the message may not go, the person's address on the channel)."""
+    refusal = policy.consent_refusal(person.consent(), channel, purpose)
+    if refusal:
+        return refusal, None
+    address = persons.address_or_none(session, person, channel)
+    if address is None:
+        return f"the person has no {channel} address", None
+    since = now - policy.longest_window(rules.caps)
+    cap = policy.cap_reached(
+        rules.caps,
+        repository.recently_sent(session, person.profile_id, since=since, besides=message_id),
+        channel=channel,
+        purpose=purpose,
+        now=now,
+    )
+    if cap is not None:
+        return f"frequency cap: {cap.describe()}", address
+    return None, address
+
+
+def send(
+    session: Session,
+    *,
+    profile_id: int,
+    channel: str,
+    message: MessageContent,
+    idempotency_key: str,
+    purpose: str,
+    settings: Settings,
+    rules: policy.Policy = policy.DEFAULT_POLICY,
+    context: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> ChannelMessage:
+    """Record the intent to send message to a person on channel, once per idempotency key.
+
+    A message the policies stop is recorded as skipped with the reason; one that falls in the person's
+    quiet hours waits for their end (not_before). The same key again answers with the first message.
+    The key is claimed by the transaction's first write, before anything is read: concurrent callers then
+    queue behind it (on SQLite too, whose reads would otherwise pin a snapshot that cannot write).
+    """
+    at = now or utc_now()
+    row = ChannelMessage(
+        idempotency_key=idempotency_key,
+        profile_id=profile_id,
+        channel=channel,
+        purpose=purpose,
+        provider=provider_name(settings, channel),
+        address="",
+        status="queued",
+        content={},
+        context={},
+        attempts=0,
+        created_at=at,
+        not_before=at,
+        updated_at=at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # The key is taken, by an earlier call or one that committed while we waited: that is the message.
+        held = repository.by_key(session, idempotency_key)
+        if held is None:
+            raise
+        return _same_intent(held, profile_id=profile_id, channel=channel)
+    variants = variants_of(session, message)
+    if channel not in variants:
+        raise ChannelNotConfigured(
+            f"the message has no {channel} variant",
+            details=[{"field": f"variants.{channel}", "rule": "required"}],
+        )
+    person = persons.load(session, profile_id)
+    reason, address = _skip_reason(
+        session, row.id, person, channel=channel, purpose=purpose, rules=rules, now=at
+    )
+    if reason is None and purpose == "marketing":
+        tz = policy.zone(person.timezone, settings.timezone or rules.default_timezone)
+        row.not_before = policy.next_allowed(at, tz, start=rules.quiet_start, end=rules.quiet_end)
+    row.profile_id, row.address, row.error = person.profile_id, address or "", reason
+    row.status = "skipped" if reason else "queued"
+    row.context = {**(context or {}), "person": person.event_address(), "template": message.template}
+    if reason is None:
+        variables = {**person.variables, **message.data}
+        row.content = _content(channel, variants[channel], variables, message_id=row.id, settings=settings)
+    fact = _fact(row, row.status, at=at, reason=reason, not_before=row.not_before.isoformat())
+    _append(session, fact)
+    session.flush()
+    return row
+
+
+def _same_intent(held: ChannelMessage, *, profile_id: int, channel: str) -> ChannelMessage:
+    if held.channel != channel:
+        raise IdempotencyKeyReused(
+            f"idempotency key {held.idempotency_key} was used for message {held.id} on {held.channel}",
+            details=[{"field": "idempotency_key", "rule": "one key per message"}],
+        )
+    return held
+
+
+def _content(
+    channel: str, parts: Mapping[str, str], variables: dict[str, Any], *, message_id: int, settings: Settings
+) -> dict[str, Any]:
+    tokens = tracking.Tokens(settings.resolved_secret_key())
+    links = tracking.link_urls(settings.public_url, tokens, message_id)
+    variables = {**variables, "message": {"unsubscribe_url": links["unsubscribe"], "view_url": ""}}
+    rendered: dict[str, Any] = templates.render(channel, parts, variables)
+    if channel == "email":
+        if rendered.get("html"):
+            rendered["html"] = tracking.track_html(
+                rendered["html"],
+                click=lambda url: tracking.click_url(settings.public_url, tokens, message_id, url),
+                pixel_url=links["open"],
+            )
+        rendered["headers"] = {
+            "List-Unsubscribe": f"<{links['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    elif channel in ("push", "in_app") and rendered.get("url"):
+        rendered["opened_url"] = tracking.click_url(settings.public_url, tokens, message_id, rendered["url"])
+    return rendered
+
+
+def outgoing(message: ChannelMessage) -> Outgoing:
+    """The message as its provider is given it."""
+    content = dict(message.content)
+    headers = content.pop("headers", {})
+    return Outgoing(
+        message_id=message.id,
+        idempotency_key=message.idempotency_key,
+        profile_id=message.profile_id,
+        channel=message.channel,
+        address=message.address,
+        content=content,
+        headers=headers,
+    )
+
+
+def get_message(session: Session, message_id: int, *, lock: bool = False) -> ChannelMessage:
+    query = select(ChannelMessage).where(ChannelMessage.id == message_id)
+    found = session.scalar(
+        query.with_for_update() if lock and session.get_bind().dialect.name == "postgresql" else query
+    )
+    if found is None:
+        raise MessageNotFound(
+            f"no message {message_id}", details=[{"field": "message_id", "rule": "unknown"}]
+        )
+    return found
+
+
+def record_sent(
+    session: Session, message_id: int, provider_message_id: str, *, now: datetime | None = None
+) -> ChannelMessage:
+    """The provider took the message: mark it sent and log the Sent event."""
+    at = now or utc_now()
+    message = get_message(session, message_id, lock=True)
+    if message.status == "sent":
+        return message
+    message.status, message.sent_at, message.updated_at = "sent", at, at
+    message.provider_message_id, message.error = provider_message_id[:200], None
+    _append(session, _fact(message, "sent", at=at, provider_message_id=message.provider_message_id))
+    return message
+
+
+def record_failure(
+    session: Session, message_id: int, error: ProviderError, *, now: datetime | None = None
+) -> ChannelMessage:
+    """The provider refused or the call broke: retry later, fail with the reason, or mark unknown."""
+    at = now or utc_now()
+    message = get_message(session, message_id, lock=True)
+    message.error, message.updated_at = error.reason, at
+    if error.outcome == "retry" and message.attempts < MAX_ATTEMPTS:
+        message.status, message.not_before = "queued", at + backoff(message.attempts)
+    elif error.outcome == "unknown":
+        message.status = "unknown"
+    else:
+        message.status = "failed"
+        # A mailbox the server refused for good is a bounce; retries running out is a failure to send.
+        bounced = message.channel == "email" and error.outcome == "failed"
+        _append(session, _fact(message, "bounced" if bounced else "failed", at=at, reason=error.reason))
+    return message
+
+
+def record_delivery(
+    session: Session, provider_message_id: str, status: str, *, reason: str | None = None
+) -> ChannelMessage | None:
+    """A provider's delivery report (Twilio's status callback): delivered, or failed after all."""
+    message = session.scalar(
+        select(ChannelMessage).where(ChannelMessage.provider_message_id == provider_message_id)
+    )
+    if message is None:
+        return None
+    at = utc_now()
+    if status == "delivered":
+        _append(session, _fact(message, "delivered", at=at))
+    elif status in ("failed", "undelivered"):
+        message.status, message.error, message.updated_at = "failed", (reason or status)[:1000], at
+        _append(session, _fact(message, "failed", at=at, reason=message.error))
+    return message
+
+
+def record_open(session: Session, message_id: int) -> None:
+    """The person opened the message (the pixel loaded, the app showed it); the first open is logged."""
+    message = get_message(session, message_id)
+    _append(session, _fact(message, "opened", at=utc_now()))
+
+
+def record_click(session: Session, message_id: int, url: str) -> None:
+    """The person followed a link; each link's first click is logged."""
+    message = get_message(session, message_id)
+    detail = hashlib.sha256(url.encode()).hexdigest()[:16]
+    _append(session, _fact(message, "clicked", at=utc_now(), detail=detail, url=url[:1000]))
+
+
+def unsubscribe(session: Session, message_id: int, *, via: str) -> ChannelMessage:
+    """The person stopped marketing on the message's channel: an Unsubscribed event, which the profiles
+    domain reads as their consent decision."""
+    message = get_message(session, message_id)
+    _append(
+        session,
+        tracking.unsubscribe_payload(
+            address=message.context["person"],
+            message_id=message.id,
+            channel=message.channel,
+            purpose="marketing",
+            via=via,
+            timestamp=utc_now().isoformat(),
+        ),
+    )
+    return message
