@@ -203,3 +203,10 @@ def test_key_normalisation_is_idempotent(raw: str | int) -> None:
     once = normalize_key(raw)
     if once.value is not None:
         assert normalize_key(once.value) == once
+
+
+def test_omnis_own_system_ids_are_no_one() -> None:
+    # the stock movements' anonymousId must not gather every inventory event into one "person"
+    assert normalize_key("omni:inventory") == Normalized(None, "Omni's own system identity, not a person")
+    assert normalize_identifier("anonymous_id", "omni:inventory").value is None
+    assert normalize_key("omnichannel-fan") == Normalized("omnichannel-fan")

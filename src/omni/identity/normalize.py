@@ -130,9 +130,15 @@ def normalize_key(raw: object, *, blocked: frozenset[str] = DEFAULT_BLOCKED_VALU
     return _normalize_key(_folded(raw), blocked)
 
 
+# Omni's own domains key events that are no person's doing (a stock movement) to ids under this prefix.
+SYSTEM_ID_PREFIX = "omni:"
+
+
 def _normalize_key(text: str, blocked: frozenset[str]) -> Normalized:
     if is_blocked(text, blocked):
         return _refused("blocked value")
+    if text.startswith(SYSTEM_ID_PREFIX):
+        return _refused("Omni's own system identity, not a person")
     if len(text) > ID_MAX_LENGTH:
         return _refused(f"longer than {ID_MAX_LENGTH} characters")
     if len(set(text)) == 1 and text[0] in "0-":
