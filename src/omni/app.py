@@ -15,19 +15,38 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from omni import __version__
 from omni.accounts.roles import Section
+from omni.analytics import routes as analytics_routes
 from omni.api import auth as api_auth
 from omni.api import health
 from omni.api.errors import json_error
 from omni.api.logging import RequestIdMiddleware
-from omni.consumers import ALL_CONSUMERS
-from omni.db.engine import Database
+from omni.background import BackgroundWork
+from omni.catalog import routes as catalog_routes
+from omni.channels import routes as channels_routes
+from omni.db.engine import Database, reading
 from omni.events import routes as events_routes
-from omni.events.consumers import ConsumerWorker
 from omni.identity import routes as identity_routes
+from omni.inventory import routes as inventory_routes
+from omni.inventory.desk import ReservationDesk
+from omni.journeys import routes as journeys_routes
 from omni.kit.errors import OmniError
+from omni.orders import routes as orders_routes
 from omni.profiles import routes as profile_routes
+from omni.segments import routes as segment_routes
 from omni.settings import Settings
-from omni.web import auth_routes, customer_pages, pages, review_pages, settings_pages
+from omni.web import (
+    analytics_pages,
+    auth_routes,
+    catalog_pages,
+    customer_pages,
+    journey_pages,
+    order_pages,
+    pages,
+    review_pages,
+    segment_pages,
+    settings_pages,
+    stock_pages,
+)
 from omni.web.errors import page_error
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -60,6 +79,28 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
 
 
+# GETs that record something: the email open pixel and click redirect log the open or the click.
+WRITING_GETS = ("/v1/t/",)
+
+
+class ReadOnlyRequests:
+    """Marks GET and HEAD requests as read-only, so their SQLite transactions never take the write lock."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["path"].startswith(WRITING_GETS)
+        ):
+            with reading():
+                await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 class OmniApp(FastAPI):
     """FastAPI whose request-id and security-header middleware wrap even the 500 answers.
 
@@ -68,7 +109,8 @@ class OmniApp(FastAPI):
     """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeadersMiddleware(RequestIdMiddleware(super().build_middleware_stack()))
+        stack = ReadOnlyRequests(super().build_middleware_stack())
+        return SecurityHeadersMiddleware(RequestIdMiddleware(stack))
 
 
 def _is_api(request: Request) -> bool:
@@ -84,14 +126,18 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        worker = ConsumerWorker(database.sessions, ALL_CONSUMERS) if run_consumers else None
-        if worker:
-            worker.start()
+        background = BackgroundWork(database, settings) if run_consumers else None
+        # Cart holds from the API go through the desk: a flash sale's holds on one SKU commit together.
+        app.state.reservation_desk = ReservationDesk(database.sessions)
+        app.state.reservation_desk.start()
+        if background:
+            background.start()
         try:
             yield
         finally:
-            if worker:
-                worker.stop()
+            app.state.reservation_desk.stop()
+            if background:
+                background.stop()
 
     app = OmniApp(
         title="Omni",
@@ -107,7 +153,13 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
     app.include_router(events_routes.router)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(analytics_pages.router)  # before pages: it serves /analytics
+    app.include_router(segment_pages.router)  # before pages: it serves /segments
+    app.include_router(journey_pages.router)  # before pages: it serves /journeys
     app.include_router(pages.router)
+    app.include_router(stock_pages.router)
+    app.include_router(catalog_pages.router)
+    app.include_router(order_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(identity_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
     app.include_router(identity_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
@@ -116,6 +168,20 @@ def create_app(settings: Settings, database: Database, *, run_consumers: bool = 
     app.include_router(profile_routes.router, dependencies=[api_auth.CUSTOMERS_STAFF])
     app.include_router(profile_routes.marketing_router, dependencies=[api_auth.staff_for(Section.SEGMENTS)])
     app.include_router(profile_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
+    app.include_router(segment_routes.router, dependencies=[api_auth.staff_for(Section.SEGMENTS)])
+    app.include_router(segment_routes.tags_router, dependencies=[api_auth.CUSTOMERS_STAFF])
+    app.include_router(channels_routes.public_router)
+    app.include_router(channels_routes.write_key_router)
+    app.include_router(channels_routes.router, dependencies=[api_auth.staff_for(Section.JOURNEYS)])
+    app.include_router(journeys_routes.router, dependencies=[api_auth.staff_for(Section.JOURNEYS)])
+    app.include_router(channels_routes.inbox_router, dependencies=[api_auth.CUSTOMERS_STAFF])
+    app.include_router(catalog_routes.router, dependencies=[api_auth.staff_for(Section.CATALOG)])
+    app.include_router(catalog_routes.admin_router, dependencies=[api_auth.ADMIN_STAFF])
+    app.include_router(analytics_routes.router, dependencies=[api_auth.staff_for(Section.ANALYTICS)])
+    app.include_router(orders_routes.router, dependencies=[api_auth.staff_for(Section.ORDERS)])
+    # Availability answers shops, apps and clienteling alike; it tells stock counts, never who bought.
+    app.include_router(inventory_routes.public_router)
+    app.include_router(inventory_routes.router, dependencies=[api_auth.staff_for(Section.CATALOG)])
     app.add_middleware(events_routes.TrackingCORSMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

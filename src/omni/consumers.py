@@ -5,10 +5,17 @@ from __future__ import annotations
 from omni.events import tasks as events_tasks
 from omni.events.consumers import Consumer
 from omni.identity import tasks as identity_tasks
+from omni.journeys import tasks as journeys_tasks
+from omni.orders import tasks as orders_tasks
 from omni.profiles import tasks as profiles_tasks
+from omni.segments import tasks as segments_tasks
 
 ALL_CONSUMERS: tuple[Consumer, ...] = (
     *events_tasks.CONSUMERS,
     *identity_tasks.CONSUMERS,
     *profiles_tasks.CONSUMERS,
+    *segments_tasks.CONSUMERS,
+    *orders_tasks.CONSUMERS,
+    # Last: journeys react to Segment Entered, which the segments consumer logs in the same pass.
+    *journeys_tasks.CONSUMERS,
 )

@@ -32,6 +32,36 @@ class Settings(BaseSettings):
     log_json: bool = True
     secure_cookies: bool = Field(False, description="Mark cookies Secure; turn on behind HTTPS.")
     session_hours: int = Field(12, ge=1, le=24 * 30)
+    pickup_hold_days: int = Field(
+        7, ge=1, le=90, description="Days a click & collect order waits on the shelf before it is cancelled."
+    )
+    # Channels: a channel whose provider has no credentials here is served by the console provider.
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL of links in messages.")
+    outbox_path: Path | None = Field(None, description="Console provider's file (data_dir/outbox.jsonl).")
+    email_from: str = "Omni <shop@example.com>"
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    twilio_base_url: str = "https://api.twilio.com"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    line_base_url: str = "https://api.line.me"
+    line_channel_token: str = ""
+    fcm_base_url: str = "https://fcm.googleapis.com"
+    fcm_project_id: str = ""
+    fcm_access_token: str = Field("", description="OAuth 2 bearer token for the FCM HTTP v1 API.")
+    vapid_private_key: str = Field("", description="Web push VAPID private key (PEM or base64url).")
+    vapid_public_key: str = Field("", description="The matching public key (base64url), given to browsers.")
+    vapid_subject: str = "mailto:shop@example.com"
+    message_webhook_url: str = ""
+    message_webhook_secret: str = ""
+    channel_rate_limits: dict[str, float] = Field(
+        default_factory=dict, description='Messages per second each provider accepts, e.g. {"twilio": 1}.'
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -86,7 +86,7 @@ def test_demo_serves_a_dashboard_one_can_log_in_to(tmp_path: Path) -> None:
             figures = re.findall(r'class="figure">([\d,]+)<', overview.text)
             assert int(figures[0].replace(",", "")) > 1000
             orders = client.get("/orders", headers={"accept-language": "en"})
-            assert orders.text.count("<tr>") > 10
+            assert orders.text.count("<tr data-order=") > 10
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

@@ -29,7 +29,8 @@ def test_kill_9_mid_ingest_loses_no_acknowledged_event_and_stores_none_twice(
     # given a real server and the real SDK, retrying on its own with a short budget
     source = make_source(committed)
     port = free_port()
-    server = serve(committed.url, port, tmp_path)
+    # The log's consumers run elsewhere (`omni worker`): this is about what ingest acknowledges.
+    server = serve(committed.url, port, tmp_path, "--no-consumers")
     failed: list[dict[str, Any]] = []
     client = analytics.Client(
         source.write_key,
@@ -59,7 +60,7 @@ def test_kill_9_mid_ingest_loses_no_acknowledged_event_and_stores_none_twice(
             time.sleep(0.02)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-        server = serve(committed.url, port, tmp_path)
+        server = serve(committed.url, port, tmp_path, "--no-consumers")
         producer.join(120)
         client.flush()
         client.join()

@@ -10,7 +10,8 @@ from babel.messages.pofile import read_po
 from omni.accounts.roles import Role
 from omni.catalog.schemas import WEEKDAYS, LocationKind
 from omni.events.schemas import SourceKind
-from omni.web import i18n
+from omni.segments.predefined import LABELS as SEGMENT_LABELS
+from omni.web import analytics_pages, i18n, journey_pages, order_pages
 from omni.web.pages import CHANNELS
 from omni.web.rendering import NAVIGATION, TEMPLATES_DIR
 
@@ -24,6 +25,11 @@ DYNAMIC_MSGIDS = {
     *(kind.value for kind in SourceKind),
     *WEEKDAYS,
     "Wrong email or password.",
+    *order_pages.LABELS,
+    *journey_pages.LABELS.values(),
+    *SEGMENT_LABELS,
+    *analytics_pages.CHART_WORDS,
+    *(title for _, title, _, _ in analytics_pages.CHARTS),
 }
 NOON_UTC = datetime(2026, 11, 20, 12, 5, tzinfo=UTC)
 ONE_AM_UTC = datetime(2026, 11, 20, 1, 5, tzinfo=UTC)

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from omni.accounts import service as accounts_service
-from omni.accounts.roles import Section, may_use
+from omni.accounts.roles import Role, Section, may_use
 from omni.accounts.service import ActiveSession
-from omni.api.deps import SessionDep
+from omni.api.deps import ReadSessionDep
 from omni.kit.errors import NotAuthenticated, PermissionDenied
 
 # The same cookie and header the dashboard (web.security) sets and sends.
@@ -27,7 +27,7 @@ class CsrfRejected(PermissionDenied):
     code = "csrf_failed"
 
 
-def staff_session(request: Request, session: SessionDep) -> ActiveSession:
+def staff_session(request: Request, session: ReadSessionDep) -> ActiveSession:
     """The caller's live staff session; 401 without one, 403 for a write without its CSRF token."""
     token = request.cookies.get(SESSION_COOKIE)
     active = accounts_service.resolve_session(session, token) if token else None
@@ -39,6 +39,8 @@ def staff_session(request: Request, session: SessionDep) -> ActiveSession:
             raise CsrfRejected(f"send the session's CSRF token in the {CSRF_HEADER} header")
     # Domain routers below this layer cannot depend on this function; they read who acts from here.
     request.state.actor = active.user.email
+    # Store staff act for their own store only; domain routers check it against what a request touches.
+    request.state.staff_store = active.user.store_code if active.role is Role.STORE_STAFF else None
     return active
 
 

@@ -28,7 +28,15 @@ def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterato
         yield session
 
 
+def get_read_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    """A transaction of its own that only reads (who is calling), so it never holds SQLite's write lock
+    while the request's own unit of work waits for it."""
+    with database.read_only_unit() as session:
+        yield session
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 # scope="function" commits before the response is sent, so a 200 means the data is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -18,15 +18,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omni.background import BackgroundWork
 from omni.cli.context import load_settings, open_database
 from omni.cli.profile_commands import match_profiles
 from omni.cli.server_commands import BackgroundServer
 from omni.consumers import ALL_CONSUMERS
 from omni.db.engine import Database
-from omni.demo.loader import DEMO_PASSWORD, load_demo
+from omni.demo.loader import DEMO_PASSWORD, demo_end_date, load_demo
 from omni.demo.simulate import simulate
 from omni.demo.truth import GroundTruthWriter, SimulationStats, written_identifiers
-from omni.events.consumers import ConsumerWorker, catch_up
+from omni.events.consumers import catch_up
 from omni.identity import unification
 
 console = Console()
@@ -84,13 +85,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the simulated Taiwanese retailer: migrate, simulate, ingest through the API, then serve."""
         settings = load_settings()
+        end = demo_end_date(settings.timezone)
         truth_dir = settings.data_dir / "demo" / f"seed{seed}-customers{customers}"
         started = time.perf_counter()
         if stats_only:
             truth = GroundTruthWriter(truth_dir)
             with _progress() as progress:
                 task = progress.add_task("simulating", total=customers, rate="")
-                for _ in truth.observe(simulate(customers=customers, seed=seed)):
+                for _ in truth.observe(simulate(customers=customers, seed=seed, end=end)):
                     progress.update(task, completed=truth.people_done)
             print_stats(truth.close())
             console.print(f"ground truth written to {truth_dir}")
@@ -115,6 +117,7 @@ def register(app: typer.Typer) -> None:
                     truth_dir=truth_dir,
                     timezone=settings.timezone,
                     on_events=on_events,
+                    end=end,
                 )
                 progress.update(sending, total=progress.tasks[sending].completed)
                 consuming = progress.add_task("unifying profiles from the event log", total=None, rate="")
@@ -144,11 +147,11 @@ def register(app: typer.Typer) -> None:
                 f"log in as [bold]{summary.logins[0].email}[/] with password [bold]{DEMO_PASSWORD}[/]"
             )
             console.print("(also marketer@omni.demo, and staff.<store code>@omni.demo for each store)")
-            worker = ConsumerWorker(database.sessions, ALL_CONSUMERS)
-            worker.start()
+            background = BackgroundWork(database, settings)
+            background.start()
             try:
                 server.wait()
             finally:
-                worker.stop()
+                background.stop()
         finally:
             server.stop()

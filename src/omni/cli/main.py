@@ -15,7 +15,11 @@ from omni.cli import (
     db_commands,
     demo_commands,
     import_commands,
+    inventory_commands,
+    journey_commands,
+    product_import_command,
     profile_commands,
+    segment_commands,
     server_commands,
     source_commands,
     user_commands,
@@ -35,8 +39,12 @@ app.add_typer(user_commands.app, name="users")
 app.add_typer(source_commands.app, name="sources")
 app.add_typer(import_commands.app, name="import")
 app.add_typer(profile_commands.app, name="profiles")
+app.add_typer(segment_commands.app, name="segments")
+app.add_typer(inventory_commands.app, name="inventory")
+app.add_typer(journey_commands.app, name="journeys")
 server_commands.register(app)
 demo_commands.register(app)
+product_import_command.register(import_commands.app)
 
 err = Console(stderr=True)
 

@@ -17,11 +17,12 @@ from rich.table import Table
 
 from omni.api.logging import configure_logging
 from omni.app import create_app
+from omni.background import BackgroundWork
 from omni.cli.context import load_settings, open_database, state
 from omni.consumers import ALL_CONSUMERS
 from omni.db.engine import Database, describe
 from omni.events import service as events_service
-from omni.events.consumers import ConsumerWorker, lags
+from omni.events.consumers import lags
 from omni.kit.errors import OmniError
 from omni.migrations import runner
 from omni.settings import Settings
@@ -38,17 +39,17 @@ def serve_app(
     if workers == 1:
         uvicorn.run(create_app(settings, database, run_consumers=consumers), host=host, port=port, **options)
         return
-    # Each worker process builds its own app and connections from the environment; the log's consumers run
-    # once, here in the supervising process, so the workers only answer requests.
+    # Each worker process builds its own app and connections from the environment; the log's consumers and
+    # the periodic jobs run once, here in the supervising process, so the workers only answer requests.
     os.environ["OMNI_LOG_LEVEL"] = "debug" if state.debug else settings.log_level
-    log_consumer = ConsumerWorker(database.sessions, ALL_CONSUMERS) if consumers else None
-    if log_consumer:
-        log_consumer.start()
+    background = BackgroundWork(database, settings) if consumers else None
+    if background:
+        background.start()
     try:
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, **options)
     finally:
-        if log_consumer:
-            log_consumer.stop()
+        if background:
+            background.stop()
 
 
 def worker_app() -> FastAPI:
@@ -140,15 +141,15 @@ def register(app: typer.Typer) -> None:
         # rescanning it on every batch (a third of a stitching batch's time without it).
         gc.collect()
         gc.freeze()
-        runner_thread = ConsumerWorker(database.sessions, ALL_CONSUMERS)
-        runner_thread.start()
+        background = BackgroundWork(database, settings)
+        background.start()
         console.print(f"processing the event log of {describe(database.url)}; Ctrl-C stops")
         try:
             stop.wait()
         except KeyboardInterrupt:
             pass
         finally:
-            runner_thread.stop()
+            background.stop()
 
     @app.command()
     def status() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,28 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
+    # A deferred transaction that reads and then writes fails at once (SQLITE_BUSY, no waiting) when another
+    # connection committed in between; BEGIN IMMEDIATE takes the write lock first and waits its turn. Only
+    # units of work marked read-only (see `reading`) begin deferred, so readers never wait for writers.
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+_SQLITE_BEGIN = "omni_sqlite_begin"
+# Set for the duration of work that only reads (a GET request): its units of work need no write lock.
+_READ_ONLY: ContextVar[bool] = ContextVar("omni_read_only", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Mark the work inside as read-only, so SQLite transactions begin without taking the write lock."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -92,14 +112,21 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, echo=echo)
         self.sessions = make_session_factory(self.engine)
+        self.read_sessions = make_session_factory(
+            self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
-        """One transaction: commit on success, roll back on error."""
-        return unit_of_work(self.sessions)
+        """One transaction: commit on success, roll back on error (read-only inside `reading()`)."""
+        return unit_of_work(self.read_sessions if _READ_ONLY.get() else self.sessions)
+
+    def read_only_unit(self) -> AbstractContextManager[Session]:
+        """One transaction that only reads: on SQLite it takes no write lock and waits for no writer."""
+        return unit_of_work(self.read_sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()

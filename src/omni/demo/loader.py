@@ -16,9 +16,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from omni.accounts import service as accounts_service
 from omni.accounts.roles import Role
@@ -26,7 +28,12 @@ from omni.accounts.schemas import UserCreate
 from omni.catalog import service as catalog_service
 from omni.catalog.schemas import LocationCreate, LocationKind
 from omni.db.engine import Database
+from omni.demo import commerce
+from omni.demo.catalogue import save_catalogue
+from omni.demo.journeys import prepare_journeys
+from omni.demo.segments import prepare_segments
 from omni.demo.simulate import simulate
+from omni.demo.stock import stock_the_shelves
 from omni.demo.truth import GroundTruthWriter, SimulationStats
 from omni.demo.world import World, build_world
 from omni.events import sources as events_sources
@@ -115,7 +122,7 @@ MEMBER_NUMBER_PATTERN = r"M\d{8}"
 
 
 def set_up_retailer(database: Database, world: World) -> list[DemoLogin]:
-    """Create the retailer's locations, identity rules and one login per role (kept when they exist)."""
+    """Create the retailer's locations, catalogue, identity rules and logins (kept when they exist)."""
     logins = []
     with database.unit_of_work() as session:
         rules = identity_service.rules_document(session)
@@ -124,6 +131,8 @@ def set_up_retailer(database: Database, world: World) -> list[DemoLogin]:
             identity_service.save_rules(session, rules)
         for location in _locations(world):
             catalog_service.save_location(session, location)
+        save_catalogue(session, world)
+        stock_the_shelves(session, world)
         for data, login in _demo_users(world):
             if accounts_service.find_user(session, data.email) is None:
                 accounts_service.create_user(session, data)
@@ -201,7 +210,17 @@ class TrackingClient:
         self._pool.shutdown()
 
 
-CRM_COLUMNS = ("member_id", "name", "email", "phone", "birthday", "home_store", "updated_at")
+CRM_COLUMNS = (
+    "member_id",
+    "name",
+    "email",
+    "phone",
+    "birthday",
+    "home_store",
+    "email_opt_in",
+    "sms_opt_in",
+    "updated_at",
+)
 
 
 def _as_message(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -262,6 +281,11 @@ def import_crm(database: Database, crm_export: Path, *, timezone: str) -> Import
     return summary
 
 
+def demo_end_date(timezone: str) -> date:
+    """Today in the retailer's time zone: the demo's history runs up to yesterday."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
 def load_demo(
     database: Database,
     *,
@@ -271,20 +295,29 @@ def load_demo(
     truth_dir: Path,
     timezone: str,
     on_events: Callable[[int], None],
+    end: date | None = None,
 ) -> DemoSummary:
-    """Set up the retailer, stream the simulation through the tracking API and the importer, writing truth."""
+    """Set up the retailer, stream the simulation through the tracking API and the importer, writing truth.
+
+    The simulated year ends the day before end (by default today in the retailer's time zone), so that
+    "in the last 7 days" means something on the dashboard.
+    """
+    end = end or demo_end_date(timezone)
     world = build_world(seed)
     logins = set_up_retailer(database, world)
     keys = write_keys(database, world, truth_dir.parent / "write_keys.json")
     truth = GroundTruthWriter(truth_dir)
     client = TrackingClient(base_url, keys)
     crm_export = truth_dir / "crm_customers.csv"
+    online = commerce.recent_online_orders(world, end=end)
     try:
-        sent = ingest(
-            truth.observe(simulate(customers=customers, seed=seed)), client, crm_export, on_batch=on_events
-        )
+        stream = online.withhold(truth.observe(simulate(customers=customers, seed=seed, end=end)))
+        sent = ingest(stream, client, crm_export, on_batch=on_events)
     finally:
         client.close()
     stats = truth.close()
     imported = import_crm(database, crm_export, timezone=timezone)
+    online.place_orders(database)
+    prepare_segments(database)
+    prepare_journeys(database)
     return DemoSummary(stats=stats, sent=sent, imported_customers=imported.imported_rows, logins=logins)

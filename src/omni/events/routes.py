@@ -65,7 +65,7 @@ class SourceCache:
         self._known: dict[str, AuthenticatedSource] = {}
 
     def _lookup(self, write_key: str) -> AuthenticatedSource | None:
-        with self._database.sessions() as session:
+        with self._database.read_sessions() as session:
             source = sources.authenticate(session, write_key)
             return AuthenticatedSource(source.id, source.key, source.default_channel) if source else None
 
