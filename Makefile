@@ -27,7 +27,7 @@ lint: $(STAMP)
 	OMNI_DATA_DIR=$$(mktemp -d) $(BIN)/omni db check
 
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
