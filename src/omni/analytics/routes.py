@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from omni.analytics import service
 from omni.analytics.retention import MAX_MONTHS
@@ -32,17 +31,11 @@ from omni.analytics.schemas import (
     RetentionBy,
     TopBy,
 )
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.settings import Settings
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"])
 Format = Literal["json", "csv"]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
 
 
 def _settings(request: Request) -> Settings:
@@ -59,8 +52,6 @@ def _filters(
     return service.check_filters(AnalyticsFilters(since=since, until=until, channel=channel, store=store))
 
 
-# scope="function" commits before the response is sent, so a 201 means the segment is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 FiltersDep = Annotated[AnalyticsFilters, Depends(_filters)]
 FormatQuery = Annotated[Format, Query(alias="format", description="json, or csv for the table.")]

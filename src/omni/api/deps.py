@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the database session, owned by the request's transaction."""
+"""Request-scoped dependencies: the database, its sessions (SessionDep is the request's one transaction,
+shared with the domains' routers) and the settings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.settings import Settings
 
 
@@ -22,12 +24,6 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
-    with database.unit_of_work() as session:
-        yield session
-
-
 def get_read_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
     """A transaction of its own that only reads (who is calling), so it never holds SQLite's write lock
     while the request's own unit of work waits for it."""
@@ -35,8 +31,8 @@ def get_read_session(database: Annotated[Database, Depends(get_database)]) -> It
         yield session
 
 
+__all__ = ["DatabaseDep", "ReadSessionDep", "SessionDep", "SettingsDep", "get_database"]
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
-# scope="function" commits before the response is sent, so a 200 means the data is stored.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -8,11 +8,9 @@ Sales channels are under /v1/sales-channels: /v1/channels is the messaging chann
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query
 
 from omni.catalog import service
 from omni.catalog.errors import UnknownSku
@@ -35,23 +33,13 @@ from omni.catalog.schemas import (
     SalesChannelRead,
     VariantDetail,
 )
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 admin_router = APIRouter(prefix="/v1", tags=["catalog"])
 
 Code = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=SLUG_PATTERN)]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 200 means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 @router.get("/products", response_model=ProductPage, summary="Search products")

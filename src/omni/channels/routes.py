@@ -10,7 +10,6 @@ shop), `public_router` open to all (its requests carry signed tokens or provider
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from html import escape
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,6 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from omni.channels import audience, inbound, service, tasks, tracking
@@ -38,6 +36,7 @@ from omni.channels.schemas import (
     TemplateSave,
 )
 from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.events import sources as events_sources
 from omni.kit.errors import NotAuthenticated
 from omni.settings import Settings
@@ -50,16 +49,6 @@ public_router = APIRouter(prefix="/v1", tags=["channels"], include_in_schema=Tru
 SERVICE_WORKER = Path(__file__).parent / "static" / "omni-push-sw.js"
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 MessageId = Annotated[int, PathParam(gt=0)]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 2xx means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _settings(request: Request) -> Settings:

@@ -7,13 +7,11 @@ chooses, and the session dependency here is the API's one-transaction-per-reques
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query, Request
 
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.identity import service
 from omni.identity.errors import InvalidIdentifier, ProfileNotFound
 from omni.identity.schemas import (
@@ -31,16 +29,6 @@ MAX_ID = 2**63 - 1
 ProfileId = Annotated[
     int, Path(gt=0, le=MAX_ID, description="A profile id; a merged-away id resolves to its survivor.")
 ]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 200 means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _actor(request: Request) -> str:

@@ -6,15 +6,14 @@ Inventory sits below the API layer, so who may call is chosen where the applicat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.inventory import lookups, service
 from omni.inventory.availability import parse_point
 from omni.inventory.desk import ReservationDesk
@@ -39,14 +38,6 @@ router = APIRouter(prefix="/v1", tags=["inventory"])
 public_router = APIRouter(prefix="/v1", tags=["inventory"])
 
 
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 2xx means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SkuQuery = Annotated[str, Query(min_length=1, max_length=64, description="The variant's SKU.")]
 
 

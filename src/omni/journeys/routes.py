@@ -6,13 +6,11 @@ Journeys sit below the API layer, so the staff check is chosen where the applica
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Request
 
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.journeys import service, stats
 from omni.journeys.schemas import (
     EntryCreate,
@@ -26,16 +24,6 @@ from omni.journeys.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["journeys"])
 JourneyId = Annotated[int, Path(gt=0)]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 200 means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _actor(request: Request) -> str:

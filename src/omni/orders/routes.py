@@ -6,14 +6,12 @@ Each request is one transaction: a refusal anywhere leaves nothing written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.kit.errors import PermissionDenied
 from omni.orders import repository, returns, service, transitions
 from omni.orders.schemas import (
@@ -37,16 +35,6 @@ IdempotencyKey = Annotated[
         description="Repeat it on a retry; the retry changes nothing.",
     ),
 ]
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 2xx means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _actor(request: Request) -> str:

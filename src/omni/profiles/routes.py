@@ -7,14 +7,15 @@ for the trait source priority. The session dependency restates the API's one-tra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.profiles import consent_changes, definitions, service
 from omni.profiles.priority import save_trait_priority, trait_priority
 from omni.profiles.schemas import (
@@ -36,14 +37,6 @@ ProfileId = Annotated[
 ]
 
 
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 200 means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 Answer = TypeVar("Answer")
 
 

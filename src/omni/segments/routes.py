@@ -6,13 +6,12 @@ routers: `router` for marketers (the segments section), `tags_router` for custom
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from omni.db.engine import Database
+from omni.db.requests import SessionDep
 from omni.segments import exports, membership, service
 from omni.segments.errors import ExportFailed
 from omni.segments.schemas import (
@@ -43,16 +42,6 @@ AUDIENCES = {
     "google": ("text/csv", exports.google_customer_match),
     "meta": ("text/csv", exports.meta_custom_audience),
 }
-
-
-def _session(request: Request) -> Iterator[Session]:
-    database: Database = request.app.state.database
-    with database.unit_of_work() as session:
-        yield session
-
-
-# scope="function" commits before the response is sent, so a 200 means the change is stored.
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
 def _actor(request: Request) -> str:
