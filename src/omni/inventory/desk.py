@@ -13,40 +13,48 @@ import queue
 import threading
 import time
 import zlib
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from omni.inventory.holds import HoldRequest, reserve_many
+from omni.inventory.holds import HoldRequest, Outcome, reserve_many
 from omni.inventory.ledger import LOCATIONS_CACHE
 
 MAX_BATCH = 256
 LOCATIONS_FOR_SECONDS = 5.0
 
 
-@dataclass
 class _Hold:
-    sku: str
-    location: str
-    quantity: int
-    expires_at: datetime
-    reference: str
-    answer: Future[int] = field(default_factory=Future)
+    """A waiting hold: the buyer's thread blocks on `done` (held by the writer) until the outcome is set.
+
+    A bare lock instead of a Future: no condition variable, no callbacks, one C-level acquire per hand-off.
+    """
+
+    __slots__ = ("request", "done", "outcome")
+
+    def __init__(self, request: HoldRequest) -> None:
+        self.request = request
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.outcome: Outcome | BaseException | None = None
+
+    def answer(self, outcome: Outcome | BaseException) -> None:
+        self.outcome = outcome
+        self.done.release()
 
 
 class ReservationDesk:
-    """Serve `reserve` from many threads through lanes keyed by SKU × location, one writer thread each."""
+    """Serve `reserve` from many threads through lanes keyed by SKU × location, one writer thread each.
+
+    One lane by default on both engines: its batches span every SKU waiting and pay one commit for all of
+    them, where lanes keyed by SKU would split the same holds into smaller batches.
+    """
 
     def __init__(self, factory: sessionmaker[Session], *, lanes: int | None = None) -> None:
         self._factory = factory
-        # SQLite has one writer at a time anyway: more lanes would only queue on its lock.
-        sqlite = factory.kw["bind"].dialect.name == "sqlite"
-        self._queues: list[queue.SimpleQueue[_Hold | None]] = [
-            queue.SimpleQueue() for _ in range(lanes or (1 if sqlite else 2))
-        ]
+        self._queues: list[queue.SimpleQueue[_Hold | None]] = [queue.SimpleQueue() for _ in range(lanes or 1)]
         self._known_locations: dict[str, tuple[int, int]] = {}
         self._locations_since = time.monotonic()
         self._threads = [
@@ -83,46 +91,67 @@ class ReservationDesk:
 
     def reserve(self, *, sku: str, location: str, quantity: int, expires_at: datetime, reference: str) -> int:
         """Hold units as service.reserve does, committed when this returns; the reservation id."""
-        hold = _Hold(sku, location, quantity, expires_at, reference)
-        lane = zlib.crc32(f"{sku}\x00{location}".encode()) % len(self._queues)
-        self._queues[lane].put(hold)
-        return hold.answer.result()
+        hold = _Hold(HoldRequest(sku, location, quantity, expires_at, reference))
+        queues = self._queues
+        if len(queues) == 1:
+            queues[0].put(hold)
+        else:
+            queues[zlib.crc32(f"{sku}\x00{location}".encode()) % len(queues)].put(hold)
+        hold.done.acquire()
+        outcome = hold.outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert isinstance(outcome, int)
+        return outcome
 
     def _run(self, lane: queue.SimpleQueue[_Hold | None]) -> None:
-        running = True
-        while running:
-            first = lane.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    waiting = lane.get_nowait()
-                except queue.Empty:
-                    break
-                if waiting is None:
-                    running = False
-                    break
-                batch.append(waiting)
-            self._serve(batch)
-
-    def _serve(self, batch: list[_Hold]) -> None:
-        requests = [HoldRequest(h.sku, h.location, h.quantity, h.expires_at, h.reference) for h in batch]
+        # The writer keeps one connection: no pool checkout nor liveness ping per batch. A batch that fails
+        # gives it back, and the next batch takes a fresh (pinged) one from the pool.
+        engine = self._factory.kw["bind"]
+        connection: Connection | None = None
         try:
-            with self._factory() as session, session.begin():
+            running = True
+            while running:
+                first = lane.get()
+                if first is None:
+                    return
+                batch = [first]
+                while len(batch) < MAX_BATCH:
+                    try:
+                        waiting = lane.get_nowait()
+                    except queue.Empty:
+                        break
+                    if waiting is None:
+                        running = False
+                        break
+                    batch.append(waiting)
+                if connection is None:
+                    connection = engine.connect()
+                if not self._serve(connection, batch):
+                    connection.close()
+                    connection = None
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _serve(self, connection: Connection, batch: list[_Hold]) -> bool:
+        """Decide and commit the batch, then answer every hold in it; False when the connection failed."""
+        try:
+            with self._factory(bind=connection) as session, session.begin():
                 session.info[LOCATIONS_CACHE] = self._locations()
-                outcomes = reserve_many(session, requests)
+                outcomes = reserve_many(session, [hold.request for hold in batch])
         except Exception as failure:
             if len(batch) == 1:
-                batch[0].answer.set_exception(failure)
-                return
+                batch[0].answer(failure)
+                return False
             # The database refused the batch (not a short SKU): serve each hold alone; a bad one fails alone.
+            engine = self._factory.kw["bind"]
+            connection.close()
             for hold in batch:
-                self._serve([hold])
-            return
+                with engine.connect() as alone:
+                    self._serve(alone, [hold])
+            return False
         # Answers go out only after the commit: a buyer told "held" is held.
         for hold, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, int):
-                hold.answer.set_result(outcome)
-            else:
-                hold.answer.set_exception(outcome)
+            hold.answer(outcome)
+        return True

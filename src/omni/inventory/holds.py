@@ -1,10 +1,11 @@
 """Many cart holds in one transaction: the group commit behind the reservation desk.
 
 The levels a batch touches are read under their row locks in one statement; in the order the holds came, each
-takes its units while enough are free, and the rest are told how many are left. Then one conditional UPDATE
-per level (sent as one executemany; it cannot miss under the locks, and would refuse rather than oversell if
-it did) and one multi-row INSERT store the winners. A batch costs about five statements however many holds
-and SKUs it has, against four per hold one at a time.
+takes its units while enough are free, and the rest are told how many are left. Then the winners are stored:
+on PostgreSQL by one statement (a conditional UPDATE of every level from arrays, and the INSERT of every row,
+in one WITH), on SQLite by one executemany of conditional UPDATEs and one multi-row INSERT. The UPDATEs cannot
+miss under the locks, and would refuse rather than oversell if they did. A batch costs three statements on
+PostgreSQL (four on SQLite) however many holds and SKUs it has, against four per hold one at a time.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ def reserve_many(session: Session, holds: Sequence[HoldRequest]) -> list[Outcome
     """Decide every hold; per hold its reservation id, or the error it would have raised alone."""
     repository.take_write_turn(session)
     now = utc_now()
+    outcomes, groups = _sorted(holds, now)
+    if groups:
+        _decide(session, holds, groups, outcomes, now)
+    assert all(outcome is not None for outcome in outcomes)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _sorted(
+    holds: Sequence[HoldRequest], now: datetime
+) -> tuple[list[Outcome | None], dict[tuple[str, str], list[int]]]:
+    """Outcomes so far (the invalid holds refused) and the indexes of the valid ones per (sku, location)."""
     outcomes: list[Outcome | None] = [None] * len(holds)
     taken: set[str] = set()
     groups: dict[tuple[str, str], list[int]] = {}
@@ -61,10 +73,7 @@ def reserve_many(session: Session, holds: Sequence[HoldRequest]) -> list[Outcome
             continue
         taken.add(hold.reference)
         groups.setdefault((hold.sku, hold.location), []).append(index)
-    if groups:
-        _decide(session, holds, groups, outcomes, now)
-    assert all(outcome is not None for outcome in outcomes)
-    return [outcome for outcome in outcomes if outcome is not None]
+    return outcomes, groups
 
 
 def _duplicate(reference: str) -> InventoryError:
@@ -76,6 +85,13 @@ def _duplicate(reference: str) -> InventoryError:
 
 def _free_units(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
     """(level id, free units) per (sku, location) that has a level, the levels locked until commit."""
+    if not pairs:
+        return {}
+    locked = (
+        repository.lock_levels_by_arrays(session, pairs)
+        if repository.is_postgresql(session)
+        else repository.lock_levels(session, pairs)
+    )
     return {
         pair: (
             level.id,
@@ -86,7 +102,7 @@ def _free_units(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple[st
                 safety_stock=level.safety_stock + ledger.location_of(session, pair[1])[1],
             ),
         )
-        for pair, level in repository.lock_levels(session, pairs).items()
+        for pair, level in locked.items()
     }
 
 
@@ -109,10 +125,53 @@ def _decide(
         for pair, (level_id, units) in free.items()
         if sum(holds[i].quantity for i in groups[pair]) > units
     ]
-    expired = sum(service.expire_reservations(session, now=now, level_id=level_id) for level_id in short)
+    # One query asks which short levels have holds whose time is up; only those are expired, one by one.
+    lapsed = repository.levels_with_expired_holds(session, short, now=now)
+    expired = sum(
+        service.expire_reservations(session, now=now, level_id=level_id) for level_id in sorted(lapsed)
+    )
     if expired:
         free = _free_units(session, list(groups))
-    amounts: list[tuple[int, int]] = []
+    amounts, rows = _choose(session, holds, groups, free, outcomes, now)
+    if not amounts:
+        return
+    winners = [row for _, row in rows]
+    if repository.is_postgresql(session):
+        # One statement raises the levels and inserts the rows, however many SKUs the batch spans.
+        changed, stored = repository.store_holds(session, amounts, winners, now=now)
+    else:
+        changed = repository.add_reserved(session, [(level, units) for level, units, _ in amounts], now=now)
+        stored = repository.insert_new_reservations(session, winners) if changed == len(amounts) else {}
+    if changed != len(amounts):
+        raise RuntimeError("stock levels changed under their row locks")
+    for index, row in rows:
+        reference = str(row["reference"])
+        if reference in stored:
+            outcomes[index] = stored[reference]
+        else:
+            outcomes[index] = _duplicate(reference)
+            repository.give_back_units(
+                session,
+                column="reserved",
+                level_id=int(str(row["stock_level_id"])),
+                quantity=holds[index].quantity,
+                now=now,
+            )
+
+
+def _choose(
+    session: Session,
+    holds: Sequence[HoldRequest],
+    groups: dict[tuple[str, str], list[int]],
+    free: dict[tuple[str, str], tuple[int, int]],
+    outcomes: list[Outcome | None],
+    now: datetime,
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, dict[str, object]]]]:
+    """In the order the holds came, each takes its units while enough are free; the rest are told no.
+
+    Answers (level id, units taken, the location's safety stock) per level and the rows of the winners.
+    """
+    amounts: list[tuple[int, int, int]] = []
     rows: list[tuple[int, dict[str, object]]] = []
     for (sku, location), indexes in groups.items():
         if (sku, location) not in free:
@@ -133,27 +192,8 @@ def _decide(
             total += hold.quantity
             rows.append((index, _row(hold, level_id, now)))
         if total:
-            amounts.append((level_id, total))
-    if not amounts:
-        return
-    # Decided under the row locks, so every UPDATE matches; a miss means the books moved, and nothing stays.
-    if repository.add_reserved(session, amounts, now=now) != len(amounts):
-        raise RuntimeError("stock levels changed under their row locks")
-    # A reference already held is the rare case: it is found by the insert and its units given back.
-    stored = repository.insert_new_reservations(session, [row for _, row in rows])
-    for index, row in rows:
-        reference = str(row["reference"])
-        if reference in stored:
-            outcomes[index] = stored[reference]
-        else:
-            outcomes[index] = _duplicate(reference)
-            repository.give_back_units(
-                session,
-                column="reserved",
-                level_id=int(str(row["stock_level_id"])),
-                quantity=holds[index].quantity,
-                now=now,
-            )
+            amounts.append((level_id, total, ledger.location_of(session, location)[1]))
+    return amounts, rows
 
 
 def _never_stocked(session: Session, sku: str, location: str, quantity: int) -> OmniError:
