@@ -11,6 +11,7 @@ from omni.accounts.roles import Role
 from omni.db.engine import Database
 from omni.segments import service as segments_service
 from tests.analytics.builders import make_shop
+from tests.analytics.test_segment_filter import tagged_segment
 from tests.builders import PASSWORD, make_user
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -72,8 +73,18 @@ def test_the_people_who_dropped_come_as_json_and_csv(client: TestClient, committ
         ("/v1/analytics/funnel/dropped", {"steps": "A,B", "step": 3}, "step"),
         ("/v1/analytics/retention", {"since": "2026-05-02", "until": "2026-05-01"}, "until"),
         ("/v1/analytics/retention", {"by": "weather"}, "by"),
+        ("/v1/analytics/omnichannel", {"segment": "no_such_segment"}, "segment"),
+        ("/v1/analytics/funnel", {"steps": "A,B", "segment": "999999"}, "segment"),
     ],
-    ids=["negative-limit", "zero-window", "step-beyond-funnel", "backwards-dates", "unknown-cohort"],
+    ids=[
+        "negative-limit",
+        "zero-window",
+        "step-beyond-funnel",
+        "backwards-dates",
+        "unknown-cohort",
+        "unknown-segment-key",
+        "unknown-segment-id",
+    ],
 )
 def test_bad_input_is_refused_naming_the_field(
     client: TestClient, committed: Database, path: str, params: dict[str, str | int], field: str
@@ -133,3 +144,36 @@ def _log_in_for_writes(client: TestClient, database: Database) -> str:
     page = CSRF_FIELD.search(client.get("/customers").text)
     assert page
     return page.group(1)
+
+
+def test_a_segment_narrows_the_charts_and_is_picked_on_the_page(
+    client: TestClient, committed: Database
+) -> None:
+    # given the shop and a segment of u1 and u2, tagged and computed
+    people = _shop(committed)
+    with committed.unit_of_work() as session:
+        tagged_segment(session, "vip", [people["u1"], people["u2"]])
+    _log_in(client, committed, Role.MARKETER)
+    # when the funnel and the omnichannel chart are read for the segment
+    funnel = client.get(
+        "/v1/analytics/funnel",
+        params={
+            "steps": "Product Viewed,Product Added,Order Completed",
+            "segment": "vip",
+            "breakdown": "segment",
+        },
+    ).json()
+    both = client.get("/v1/analytics/omnichannel", params={"segment": "vip", "format": "csv"}).text
+    page = client.get("/analytics", params={"segment": "vip"}, headers={"accept-language": "en"})
+    # then only the members count, and every chart on the page is drawn for the segment
+    assert [s["people"] for s in funnel["steps"]] == [2, 2, 1]
+    assert (funnel["filters"]["segment"], funnel["breakdown"]) == ("vip", "segment")
+    assert [row[0] for row in funnel["rows"]] == ["all"] * 3 + ["vip"] * 3
+    assert both.splitlines()[1:] == [
+        "omnichannel,1,2,300000,300000,2.0,1,1,1.0",
+        "single_channel,0,0,0,0,0.0,0,0,0.0",
+    ]
+    sources = re.findall(r'data-src="([^"]*)"', page.text)
+    assert len(sources) == 11
+    assert all("segment=vip" in source for source in sources)
+    assert '<option value="vip" selected>vip</option>' in page.text

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from omni.analytics.schemas import AnalyticsFilters
 from omni.identity import service as identity_service
 from omni.profiles import service as profiles_service
+from omni.segments import service as segments_service
 
 STREAM_CHUNK = 5000
 ORDER_COMPLETED = "Order Completed"
@@ -84,6 +85,9 @@ def _narrowed(
         query = query.where(activity.c.channel == filters.channel)
     if place and filters.store:
         query = query.where(store_of(activity) == filters.store)
+    if filters.segment:
+        # Segment narrows the people, never their events, so it applies whatever dates / place say.
+        query = query.where(activity.c.person.in_(segments_service.member_ids_query(filters.segment)))
     return query
 
 

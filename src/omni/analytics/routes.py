@@ -44,12 +44,17 @@ def _settings(request: Request) -> Settings:
 
 
 def _filters(
+    session: SessionDep,
     since: Annotated[date | None, Query(description="First local day counted.")] = None,
     until: Annotated[date | None, Query(description="Last local day counted.")] = None,
     channel: Annotated[str | None, Query(max_length=32, description="web, app, pos, email ...")] = None,
     store: Annotated[str | None, Query(max_length=64, description="A store's code.")] = None,
+    segment: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="A segment's key or id: its members only.")
+    ] = None,
 ) -> AnalyticsFilters:
-    return service.check_filters(AnalyticsFilters(since=since, until=until, channel=channel, store=store))
+    filters = AnalyticsFilters(since=since, until=until, channel=channel, store=store, segment=segment)
+    return service.check_filters(session, filters)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
@@ -92,7 +97,10 @@ def funnel(
     steps: StepsQuery,
     window_hours: WindowQuery = 168,
     repeat: Annotated[bool, Query(description="Count every conversion, not each person once.")] = False,
-    breakdown: Annotated[Breakdown | None, Query(description="Group by step 1's channel or store.")] = None,
+    breakdown: Annotated[
+        Breakdown | None,
+        Query(description="Group by step 1's channel or store, or by the person's segments."),
+    ] = None,
     output: FormatQuery = "json",
 ) -> Any:
     """People reaching each step of an ordered funnel, the share of step 1, and who dropped off."""

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Cell = str | int | float | None
-Breakdown = Literal["channel", "store"]
+Breakdown = Literal["channel", "store", "segment"]
 RetentionBy = Literal["month", "channel"]
 TopBy = Literal["product", "category"]
 
@@ -22,6 +22,8 @@ class AnalyticsFilters(BaseModel):
     until: date | None = None
     channel: str | None = Field(None, max_length=32)
     store: str | None = Field(None, max_length=64)
+    # A segment's key or id: only its current members are counted.
+    segment: str | None = Field(None, min_length=1, max_length=64)
 
 
 class AnalysisRead(BaseModel):

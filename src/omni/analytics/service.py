@@ -59,11 +59,16 @@ FUNNEL_COLUMNS = ["group", "step", "event", "people", "conversion", "dropped", "
 ALL = "all"
 
 
-def check_filters(filters: AnalyticsFilters) -> AnalyticsFilters:
-    """The filters, or a 422 naming the field when the date range runs backwards."""
+def check_filters(session: Session, filters: AnalyticsFilters) -> AnalyticsFilters:
+    """The filters, or a 422 naming the field when the date range runs backwards or the segment is unknown."""
     if filters.since and filters.until and filters.until < filters.since:
         raise ValidationFailed(
             "until is before since", details=[{"field": "until", "rule": "must not be before since"}]
+        )
+    if filters.segment and segments_service.find(session, filters.segment) is None:
+        raise ValidationFailed(
+            f"no segment {filters.segment}",
+            details=[{"field": "segment", "rule": "must be an existing segment's key or id"}],
         )
     return filters
 
@@ -96,6 +101,19 @@ def _funnel_attempts(
         yield from funnels.attempts_of(funnel, person, touches)
 
 
+def _by_segment(
+    session: Session,
+    filters: AnalyticsFilters,
+    funnel: funnels.Funnel,
+    zone: ZoneInfo,
+    attempts: list[funnels.Attempt],
+) -> list[funnels.Attempt]:
+    """Each attempt once per segment its person is in now ("—" when in none), so groups may overlap."""
+    names = {step.event for step in funnel.steps}
+    keys = segments_service.member_keys(session, people_matching(filters, zone, names=names))
+    return [replace(a, group=key) for a in attempts for key in keys.get(a.person) or ["—"]]
+
+
 def _funnel(steps: str, window_hours: float, repeat: bool) -> funnels.Funnel:
     window = funnels.window_of(window_hours)
     return funnels.Funnel(funnels.parse_steps(steps, window_hours=window_hours), window, repeat)
@@ -113,8 +131,11 @@ def funnel(
 ) -> FunnelRead:
     """People (or, with repeat, conversions) reaching each step, per breakdown group and overall."""
     shape = _funnel(steps, window_hours, repeat)
-    attempts = list(_funnel_attempts(session, check_filters(filters), shape, zone, breakdown))
+    by_event = None if breakdown == "segment" else breakdown
+    attempts = list(_funnel_attempts(session, check_filters(session, filters), shape, zone, by_event))
     overall = funnels.count(shape, (replace(a, group=ALL) for a in attempts))
+    if breakdown == "segment":
+        attempts = _by_segment(session, filters, shape, zone, attempts)
     groups = funnels.count(shape, attempts) if breakdown else {}
     rows: list[list[Any]] = []
     for group, counts in [*overall.items(), *sorted(groups.items())]:
@@ -176,7 +197,7 @@ def funnel_dropped(
     k = step - 1
     people = sorted(
         attempt.person
-        for attempt in _funnel_attempts(session, check_filters(filters), shape, zone, None)
+        for attempt in _funnel_attempts(session, check_filters(session, filters), shape, zone, None)
         if attempt.done[k] is None and funnels.reached_before(shape, attempt.done, k)
     )
     return DroppedRead(step=step, event=shape.steps[k].event, profile_ids=people)
@@ -213,7 +234,7 @@ def retention_cohorts(
     session: Session, filters: AnalyticsFilters, *, by: RetentionBy, months: int, zone: ZoneInfo
 ) -> AnalysisRead:
     """Buyers per month after the first purchase, per first-purchase month or first-purchase channel."""
-    check_filters(filters)
+    check_filters(session, filters)
     start, end = local_bounds(filters, zone)
     people = people_matching(replace_dates(filters), zone) if filters.channel or filters.store else None
     orders = person_events(
@@ -236,7 +257,7 @@ def replace_dates(filters: AnalyticsFilters) -> AnalyticsFilters:
 
 
 def _orders(session: Session, filters: AnalyticsFilters, zone: ZoneInfo) -> Iterator[PersonEvent]:
-    return person_events(session, check_filters(filters), zone, names=[ORDER_COMPLETED])
+    return person_events(session, check_filters(session, filters), zone, names=[ORDER_COMPLETED])
 
 
 def top_sellers(
@@ -270,8 +291,8 @@ def channel_baskets(
 
 def channel_reachability(session: Session, filters: AnalyticsFilters, *, zone: ZoneInfo) -> AnalysisRead:
     """Share of people reachable, not asked, opted out and without an address, per messaging channel."""
-    narrowed = any((filters.since, filters.until, filters.channel, filters.store))
-    people_query = people_matching(check_filters(filters), zone) if narrowed else None
+    narrowed = any((filters.since, filters.until, filters.channel, filters.store, filters.segment))
+    people_query = people_matching(check_filters(session, filters), zone) if narrowed else None
     people = list(session.scalars(people_query)) if people_query is not None else everyone(session)
     rows = reachability.shares(
         people, identifier_kinds(session, people_query), marketing_consent(session, people_query)
@@ -283,7 +304,7 @@ def channel_reachability(session: Session, filters: AnalyticsFilters, *, zone: Z
 def message_frequency(session: Session, filters: AnalyticsFilters, *, zone: ZoneInfo) -> AnalysisRead:
     """Person-weeks by messages received, with the share that opened or clicked; empty until messages."""
     names = frequency.MESSAGE_EVENTS | frequency.ENGAGEMENT_EVENTS
-    events = person_events(session, check_filters(filters), zone, names=names)
+    events = person_events(session, check_filters(session, filters), zone, names=names)
     rows = frequency.by_frequency(events, zone)
     return AnalysisRead.model_validate(_read("message_frequency", filters, frequency.COLUMNS, rows))
 
@@ -298,7 +319,7 @@ def channel_paths(
     zone: ZoneInfo,
 ) -> PathsRead:
     """Channel sequences before purchases, as a table of paths and a Sankey of steps."""
-    check_filters(filters)
+    check_filters(session, filters)
     lookback = timedelta(days=lookback_days)
     start, end = local_bounds(filters, zone)
     buyers = people_matching(filters, zone, names=[ORDER_COMPLETED])
@@ -338,7 +359,7 @@ def omnichannel_customers(
     now: datetime | None = None,
 ) -> AnalysisRead:
     """Spend, frequency and 6-month repeat of customers who bought on two or more channels, and the rest."""
-    check_filters(filters)
+    check_filters(session, filters)
     _, end = local_bounds(filters, zone)
     people = people_matching(filters, zone) if filters.channel or filters.store else None
     orders = person_events(session, filters, zone, names=[ORDER_COMPLETED], place=False, people=people)

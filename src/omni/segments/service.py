@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from omni.identity import service as identity_service
@@ -17,7 +17,7 @@ from omni.segments import compile as c
 from omni.segments import definitions as d
 from omni.segments import repository
 from omni.segments.errors import SegmentExists, SegmentNotFound, TagInvalid
-from omni.segments.models import ProfileTag, Segment, SegmentVersion
+from omni.segments.models import ProfileTag, Segment, SegmentMember, SegmentVersion
 from omni.segments.schemas import (
     EstimateRead,
     MemberRead,
@@ -174,6 +174,39 @@ def get(session: Session, segment_id: int) -> Segment:
 def by_key(session: Session, key: str) -> Segment | None:
     """The segment with this key, None when there is none."""
     return session.scalar(select(Segment).where(Segment.key == key))
+
+
+def _id_of(id_or_key: str) -> ColumnElement[Any]:
+    """The id of the segment with this key or, when no key matches, this id (a key may be all digits)."""
+    keyed = select(Segment.id).where(Segment.key == id_or_key).scalar_subquery()
+    if not id_or_key.isdigit() or len(id_or_key) > 9:
+        return keyed
+    numbered = select(Segment.id).where(Segment.id == int(id_or_key)).scalar_subquery()
+    return func.coalesce(keyed, numbered)
+
+
+def find(session: Session, id_or_key: str) -> Segment | None:
+    """The segment with this key or, failing that, this id; None when there is neither."""
+    return session.scalar(select(Segment).where(Segment.id == _id_of(id_or_key)))
+
+
+def member_ids_query(id_or_key: str) -> Select[Any]:
+    """A SELECT of the current members' profile ids of a segment (by key, else id), for other domains to
+    compose into their own queries without loading the members."""
+    return select(SegmentMember.profile_id).where(SegmentMember.segment_id == _id_of(id_or_key))
+
+
+def member_keys(session: Session, people: Select[Any] | None = None) -> dict[int, list[str]]:
+    """The keys of the segments each person is a member of now (of the people selected, when given)."""
+    query = select(SegmentMember.profile_id, Segment.key).join(
+        Segment, Segment.id == SegmentMember.segment_id
+    )
+    if people is not None:
+        query = query.where(SegmentMember.profile_id.in_(people))
+    held: dict[int, list[str]] = {}
+    for person, key in session.execute(query.order_by(SegmentMember.profile_id, Segment.key)):
+        held.setdefault(person, []).append(key)
+    return held
 
 
 def create(

@@ -22,6 +22,7 @@ from omni.catalog import service as catalog_service
 from omni.catalog.schemas import LocationKind
 from omni.events import service as events_service
 from omni.kit.time import utc_now
+from omni.segments import service as segments_service
 from omni.web.rendering import render
 from omni.web.security import require
 
@@ -86,14 +87,21 @@ def analytics(
     until: Annotated[date | None, Query()] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     store: Annotated[str | None, Query(max_length=64)] = None,
+    segment: Annotated[str | None, Query(max_length=64)] = None,
     steps: Annotated[str, Query(max_length=4000)] = DEFAULT_STEPS,
     window_hours: Annotated[float, Query(gt=0)] = 168,
-    breakdown: Annotated[str | None, Query(pattern="^(channel|store)?$")] = None,
+    breakdown: Annotated[str | None, Query(pattern="^(channel|store|segment)?$")] = None,
 ) -> HTMLResponse:
     """Every analysis as a chart under one set of filters, and the events counted per day."""
-    filters = _query(since=since, until=until, channel=channel, store=store)
+    filters = _query(since=since, until=until, channel=channel, store=store, segment=segment)
     funnel_query = _query(
-        since=since, until=until, channel=channel, store=store, steps=steps, window_hours=window_hours
+        since=since,
+        until=until,
+        channel=channel,
+        store=store,
+        segment=segment,
+        steps=steps,
+        window_hours=window_hours,
     )
     step_names = [name.strip() for name in steps.split(",")] if not steps.lstrip().startswith("[") else []
     charts = [
@@ -116,7 +124,13 @@ def analytics(
         request,
         "analytics.html",
         {
-            "filters": {"since": since, "until": until, "channel": channel, "store": store},
+            "filters": {
+                "since": since,
+                "until": until,
+                "channel": channel,
+                "store": store,
+                "segment": segment,
+            },
             "funnel": {"steps": steps, "window_hours": window_hours, "breakdown": breakdown or ""},
             "funnel_src": funnel_src,
             "dropped_links": [
@@ -127,6 +141,7 @@ def analytics(
             "charts": charts,
             "channels": FILTER_CHANNELS,
             "stores": catalog_service.list_locations(session, kind=LocationKind.STORE),
+            "segments": segments_service.list_all(session),
             "chart_words": CHART_WORDS,
             "currency": settings.currency,
             "days": [first_day + timedelta(days=offset) for offset in range(30)],
