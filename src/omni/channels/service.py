@@ -13,13 +13,14 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from omni.channels import best, policy, repository, templates, tracking
 from omni.channels import person as persons
-from omni.channels import policy, repository, templates, tracking
 from omni.channels.errors import (
     ChannelNotConfigured,
     IdempotencyKeyReused,
@@ -364,3 +365,49 @@ def unsubscribe(session: Session, message_id: int, *, via: str) -> ChannelMessag
         ),
     )
     return message
+
+
+def reachable_channels(
+    session: Session, profile_id: int, *, candidates: Sequence[str], purpose: str = "marketing"
+) -> list[str]:
+    """The candidates the person has an address on and has not refused purpose on, in candidates' order."""
+    person = persons.load(session, profile_id)
+    consent = person.consent()
+    return [
+        channel
+        for channel in candidates
+        if policy.consent_refusal(consent, channel, purpose) is None
+        and persons.address_or_none(session, person, channel) is not None
+    ]
+
+
+def best_channel(
+    session: Session,
+    profile_id: int,
+    *,
+    candidates: Sequence[str],
+    purpose: str = "marketing",
+    now: datetime | None = None,
+) -> str | None:
+    """The reachable candidate the person engaged with most lately; None when none is reachable."""
+    reachable = reachable_channels(session, profile_id, candidates=candidates, purpose=purpose)
+    if len(reachable) <= 1:
+        return reachable[0] if reachable else None
+    at = now or utc_now()
+    scores = best.channel_scores(best.recent_engagements(session, profile_id, now=at), now=at)
+    return best.choose_channel(scores, reachable)
+
+
+def best_send_hour(
+    session: Session,
+    profile_id: int,
+    *,
+    zone: ZoneInfo | None = None,
+    default_timezone: str = policy.DEFAULT_POLICY.default_timezone,
+    now: datetime | None = None,
+) -> int:
+    """The local hour (0-23, in zone or the person's time zone) the person opens and clicks most in."""
+    if zone is None:
+        zone = policy.zone(persons.load(session, profile_id).timezone, default_timezone)
+    hours = best.engaged_hours(session, profile_id, zone, now=now or utc_now())
+    return best.best_hour(hours)

@@ -37,18 +37,43 @@ class JourneysSummary:
     converted: int
 
 
-def _cart_journey(session: Session) -> int:
+# The other ready-made journeys: (name, description, definition). They run on events and dates as they come.
+READY_MADE: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "Welcome series",
+        "A new member is welcomed on their best channel; no order in 3 days: a reminder at their best hour",
+        examples.welcome_series(nudge_after_days=3),
+    ),
+    (
+        "Ready for pickup",
+        "A click & collect order is ready: LINE or SMS (transactional); not picked up in 2 days: a reminder",
+        examples.pickup_ready(remind_after_days=2),
+    ),
+    (
+        "Birthday offer",
+        "On their birthday, an offer at their best hour on their best channel (10% held out)",
+        examples.birthday_offer(holdout_percent=10),
+    ),
+]
+
+
+def _define(session: Session, name: str, description: str, definition: dict[str, Any]) -> int:
     for existing in journeys_service.list_all(session):
-        if existing.name == CART_JOURNEY:
+        if existing.name == name:
             return existing.id
-    body = JourneyCreate(
-        name=CART_JOURNEY,
-        description="No order of the checked-out cart within an hour: email; a day later SMS (10% held out)",
-        definition=examples.cart_abandonment(wait_hours=1, holdout_percent=10),
-    )
+    body = JourneyCreate(name=name, description=description, definition=definition)
     created = journeys_service.create(session, body, by="demo")
     journeys_service.set_status(session, created.id, "active")
     return created.id
+
+
+def _cart_journey(session: Session) -> int:
+    return _define(
+        session,
+        CART_JOURNEY,
+        "No order of the checked-out cart within an hour: email; a day later SMS (10% held out)",
+        examples.cart_abandonment(wait_hours=1, holdout_percent=10),
+    )
 
 
 def _members(session: Session, count: int, rng: random.Random) -> list[str]:
@@ -93,11 +118,13 @@ def _shoppers(user_ids: list[str], rng: random.Random) -> list[dict[str, Any]]:
 def prepare_journeys(
     database: Database, settings: Settings | None = None, *, seed: int = 7
 ) -> JourneysSummary:
-    """Define and activate the abandoned-cart journey, let live shoppers check out, and step them."""
+    """Define and activate the ready-made journeys, let live shoppers check out, and step them."""
     settings = settings or get_settings()
     rng = random.Random(seed)
     with database.unit_of_work() as session:
         journey_id = _cart_journey(session)
+        for name, description, definition in READY_MADE:
+            _define(session, name, description, definition)
         shoppers = _members(session, LIVE_SHOPPERS, rng)
         records = events_service.build_records(
             _shoppers(shoppers, rng), source="web:demo-shop", default_channel="web"

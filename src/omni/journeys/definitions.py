@@ -172,13 +172,16 @@ class RandomSplitNode(_Strict):
 
 
 class SendNode(_Strict):
-    """Send a message on a channel, or on "best": the first of channels the person can be reached on."""
+    """Send a message on a channel, or on "best": of channels the person can be reached on, the one they
+    engaged with most lately (ties to the first). at_best_hour holds the message until the person's
+    historically best local hour."""
 
     type: Literal["send"]
     channel: Literal["email", "sms", "whatsapp", "line", "push", "in_app", "webhook", "best"]
     channels: list[Channel] = Field(default_factory=lambda: list(BEST_CHANNEL_ORDER))
     purpose: Purpose = "marketing"
     message: MessageContent
+    at_best_hour: bool = False
     next: str
 
 

@@ -52,3 +52,154 @@ def cart_abandonment(*, wait_hours: int = 1, holdout_percent: int = 10) -> dict[
         "goal": {"event": "Order Completed", "keys": ["cart_id"], "within": {"days": 3}},
         "reentry": {"policy": "once_per", "days": 1},
     }
+
+
+WELCOME = {
+    "email": {
+        "subject": "歡迎加入會員，{{ profile.first_name }}",
+        "text": "{{ profile.first_name }} 您好，歡迎加入！首次購物出示會員編號即享九折。",
+    },
+    "line": {"text": "{{ profile.first_name }}，歡迎加入會員！首次購物享九折。"},
+    "sms": {"text": "{{ profile.first_name }}，歡迎加入會員！首次購物享九折。"},
+}
+WELCOME_NUDGE = {
+    "email": {
+        "subject": "{{ profile.first_name }}，您的新會員九折還沒用喔",
+        "text": "{{ profile.first_name }} 您好，新會員九折優惠本週到期，門市與線上皆可使用。",
+    },
+    "line": {"text": "{{ profile.first_name }}，新會員九折優惠本週到期，別錯過！"},
+    "sms": {"text": "{{ profile.first_name }}，新會員九折優惠本週到期。"},
+}
+PICKUP = {
+    "line": {"text": "{{ profile.first_name }} 您好，您的訂單已到店，可以取貨了，請於 7 天內到門市領取。"},
+    "sms": {"text": "{{ profile.first_name }}，您的訂單已到店可取貨，請於 7 天內到門市領取。"},
+}
+PICKUP_REMINDER = {
+    "line": {"text": "{{ profile.first_name }}，提醒您：您的訂單還在門市等您領取。"},
+    "sms": {"text": "{{ profile.first_name }}，提醒您：您的訂單還在門市等您領取。"},
+}
+BIRTHDAY = {
+    "email": {
+        "subject": "生日快樂，{{ profile.first_name }}！送您一份生日禮",
+        "text": "{{ profile.first_name }} 生日快樂！本週購物享生日八五折，門市與線上皆可使用。",
+    },
+    "line": {"text": "{{ profile.first_name }} 生日快樂！本週購物享生日八五折。"},
+    "sms": {"text": "{{ profile.first_name }} 生日快樂！本週購物享八五折。"},
+}
+# Marketing goes on the channel the person engages with most; LINE and email are free, SMS costs.
+MARKETING_CHANNELS = ["email", "line", "sms"]
+
+
+def welcome_series(*, nudge_after_days: int = 3) -> dict[str, Any]:
+    """A new member: welcome now on their best channel; no order within nudge_after_days: a reminder of
+    the member offer at their best hour. Converts on a first order within 14 days."""
+    return {
+        "trigger": {
+            "type": "event",
+            "event": "Signed Up",
+            "where": [{"property": "type", "op": "eq", "value": "membership"}],
+        },
+        "start": "welcome",
+        "nodes": {
+            "welcome": {
+                "type": "send",
+                "channel": "best",
+                "channels": MARKETING_CHANNELS,
+                "message": {"variants": WELCOME},
+                "next": "wait_order",
+            },
+            "wait_order": {
+                "type": "wait_event",
+                "event": "Order Completed",
+                "timeout": {"days": nudge_after_days},
+                "next": "ordered",
+                "timeout_next": "nudge",
+            },
+            "nudge": {
+                "type": "send",
+                "channel": "best",
+                "channels": MARKETING_CHANNELS,
+                "message": {"variants": WELCOME_NUDGE},
+                "at_best_hour": True,
+                "next": "done",
+            },
+            "ordered": {"type": "goal"},
+            "done": {"type": "exit"},
+        },
+        "goal": {"event": "Order Completed", "within": {"days": 14}},
+        "reentry": {"policy": "once"},
+    }
+
+
+def pickup_ready(*, remind_after_days: int = 2) -> dict[str, Any]:
+    """A click & collect order is ready: tell the person on LINE or SMS (transactional, so no quiet hours
+    or caps); not picked up within remind_after_days: remind once. Converts on the pickup."""
+    channels = ["line", "sms"]
+    return {
+        "trigger": {
+            "type": "event",
+            "event": "Order Ready For Pickup",
+            "where": [{"property": "fulfilment", "op": "eq", "value": "click_and_collect"}],
+            "keys": ["order_id"],
+        },
+        "start": "ready",
+        "nodes": {
+            "ready": {
+                "type": "send",
+                "channel": "best",
+                "channels": channels,
+                "purpose": "transactional",
+                "message": {"variants": PICKUP},
+                "next": "wait_pickup",
+            },
+            "wait_pickup": {
+                "type": "wait_event",
+                "event": "Order Picked Up",
+                "keys": ["order_id"],
+                "timeout": {"days": remind_after_days},
+                "next": "picked_up",
+                "timeout_next": "remind",
+            },
+            "remind": {
+                "type": "send",
+                "channel": "best",
+                "channels": channels,
+                "purpose": "transactional",
+                "message": {"variants": PICKUP_REMINDER},
+                "next": "done",
+            },
+            "picked_up": {"type": "goal"},
+            "done": {"type": "exit"},
+        },
+        "goal": {"event": "Order Picked Up", "keys": ["order_id"], "within": {"days": 7}},
+        "reentry": {"policy": "always"},
+    }
+
+
+def birthday_offer(*, holdout_percent: int = 10) -> dict[str, Any]:
+    """On the person's birthday: a birthday offer at their best hour on their best channel, a holdout
+    kept out to measure it. Converts on an order within 7 days."""
+    return {
+        "trigger": {"type": "date_trait", "trait": "birthday", "annual": True},
+        "start": "split",
+        "nodes": {
+            "split": {
+                "type": "random_split",
+                "branches": [
+                    {"percent": 100 - holdout_percent, "next": "offer"},
+                    {"percent": holdout_percent, "next": "done", "holdout": True},
+                ],
+            },
+            "offer": {
+                "type": "send",
+                "channel": "best",
+                "channels": MARKETING_CHANNELS,
+                "message": {"variants": BIRTHDAY},
+                "at_best_hour": True,
+                "next": "done",
+            },
+            "done": {"type": "exit"},
+        },
+        "goal": {"event": "Order Completed", "within": {"days": 7}},
+        "reentry": {"policy": "once_per", "days": 300},
+    }

@@ -63,7 +63,9 @@ class World(Protocol):
         self, run: JourneyRun, node_id: str, node: SendNode | WebhookNode, *, channel: str, purpose: str
     ) -> str: ...
 
-    def best_channel(self, profile_id: int, candidates: list[str]) -> str | None: ...
+    def best_channel(self, profile_id: int, candidates: list[str], purpose: str) -> str | None: ...
+
+    def best_send_hour(self, profile_id: int) -> int: ...
 
     def update_profile(self, run: JourneyRun, node_id: str, node: UpdateProfileNode) -> str: ...
 
@@ -156,6 +158,9 @@ def advance(run: JourneyRun, definition: Definition, world: World) -> list[Step]
         elif isinstance(node, DelayNode):
             steps.append(Step(run.node, "waited"))
             move(run, node.next, at=now)
+        elif isinstance(node, SendNode):
+            # The best hour came: send now, even if the worker woke a little after the hour began.
+            steps.append(Step(run.node, _send(run, run.node, node, world)))
     while run.state == ACTIVE:
         if len(steps) >= MAX_STEPS_PER_WAKE:
             finish(run, FAILED, at=now, error=f"more than {MAX_STEPS_PER_WAKE} steps without a wait")
@@ -197,16 +202,14 @@ def _execute(run: JourneyRun, node_id: str, definition: Definition, world: World
         move(run, branch.next, at=now)
         return f"branch {index + 1}" + (" (holdout)" if branch.holdout else "")
     if isinstance(node, SendNode):
-        channel: str | None = node.channel
-        if channel == "best":
-            channel = world.best_channel(run.profile_id, list(node.channels))
-        outcome = (
-            world.send(run, node_id, node, channel=channel, purpose=node.purpose)
-            if channel
-            else f"not sent: no reachable channel among {', '.join(node.channels)}"
-        )
-        move(run, node.next, at=now)
-        return outcome
+        if node.at_best_hour:
+            zone = world.timezone(run.profile_id)
+            hour = world.best_send_hour(run.profile_id)
+            if now.astimezone(zone).hour != hour:
+                until = next_time_of_day(now, f"{hour:02d}:00", zone)
+                run.state, run.wake_at, run.updated_at = WAITING, until, now
+                return f"waiting for the best hour, until {until.isoformat()}"
+        return _send(run, node_id, node, world)
     if isinstance(node, WebhookNode):
         outcome = world.send(run, node_id, node, channel="webhook", purpose="transactional")
         move(run, node.next, at=now)
@@ -222,3 +225,17 @@ def _execute(run: JourneyRun, node_id: str, definition: Definition, world: World
     assert isinstance(node, ExitNode)
     finish(run, EXITED, at=now)
     return "exited"
+
+
+def _send(run: JourneyRun, node_id: str, node: SendNode, world: World) -> str:
+    """Send the node's message on its channel (or the person's best) and move on."""
+    channel: str | None = node.channel
+    if channel == "best":
+        channel = world.best_channel(run.profile_id, list(node.channels), node.purpose)
+    outcome = (
+        world.send(run, node_id, node, channel=channel, purpose=node.purpose)
+        if channel
+        else f"not sent: no reachable channel among {', '.join(node.channels)}"
+    )
+    move(run, node.next, at=world.now)
+    return outcome

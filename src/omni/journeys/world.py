@@ -25,8 +25,6 @@ from omni.segments import service as segments_service
 from omni.settings import Settings
 
 SOURCE = "omni:journeys"
-# Where "best channel" looks for an address, until channels measures engagement per person.
-_ADDRESS_TRAITS = {"email": ("email",), "sms": ("phone",), "whatsapp": ("phone",), "line": ("line_user_id",)}
 
 
 class DatabaseWorld:
@@ -97,15 +95,15 @@ class DatabaseWorld:
                 return True
         return False
 
-    def best_channel(self, profile_id: int, candidates: list[str]) -> str | None:
-        kinds = {i.kind for i in identity_service.identifiers_of(self.session, profile_id)}
-        for channel in candidates:
-            if channel == "in_app":
-                return channel
-            for name in _ADDRESS_TRAITS.get(channel, ()):
-                if name in kinds or self.trait(profile_id, name):
-                    return channel
-        return None
+    def best_channel(self, profile_id: int, candidates: list[str], purpose: str) -> str | None:
+        return channels_service.best_channel(
+            self.session, profile_id, candidates=candidates, purpose=purpose, now=self._now
+        )
+
+    def best_send_hour(self, profile_id: int) -> int:
+        return channels_service.best_send_hour(
+            self.session, profile_id, zone=self.timezone(profile_id), now=self._now
+        )
 
     def send(
         self, run: JourneyRun, node_id: str, node: SendNode | WebhookNode, *, channel: str, purpose: str
