@@ -24,6 +24,7 @@ from omni.identity.matching import (
 )
 from omni.identity.matching_eval import demo_records, evaluate_febrl, true_pairs_of
 from omni.identity.matching_features import (
+    Rule,
     add_blocking_keys,
     clean_date,
     clean_phone,
@@ -413,3 +414,19 @@ def test_records_are_read_from_any_table(kind: str) -> None:
     assert prepared["unique_id"].tolist() == ["alice-web", "alice-till"]
     assert prepared["phone"].tolist() == ["912345678", "912345687"]
     assert prepared["date_of_birth"].tolist() == ["19850314", "19850314"]
+
+
+def test_a_model_is_estimated_when_the_deterministic_rules_find_no_pair() -> None:
+    # Given records of live profiles, where stitching already joined every exact match, so the rules
+    # estimating the prior find nothing (here: a rule no pair can meet)
+    nothing = Rule("l.email = r.email AND l.email IS NULL", ("email",))
+    settings = MatchSettings(deterministic_rules=(nothing,))
+
+    # When a model is trained and used on them
+    model = MatchModel.from_json(train_model(make_population(), settings=settings).to_json())
+    scored = score_pairs([ALICE_WEB, ALICE_TILL, BOB_WEB], model=model, settings=settings)
+
+    # Then the prior falls back to one true pair per record and Alice's two records are still found
+    assert [(d.record_id_l, d.record_id_r, d.action) for d in decide(scored)] == [
+        ("alice-till", "alice-web", "merge")
+    ]

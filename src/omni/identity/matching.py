@@ -296,6 +296,12 @@ def _train(
             linker.training.estimate_probability_two_random_records_match(
                 list(deterministic), recall=settings.deterministic_recall
             )
+        prior = linker._settings_obj._probability_two_random_records_match
+        if not 0 < prior < 1:
+            # Records of live profiles: deterministic stitching has already joined every exact match, so the
+            # rules can find none and estimate 0, whose log EM cannot take. One true pair per record is the
+            # prior then (Splink's own default reasoning, 1 / records).
+            linker._settings_obj._probability_two_random_records_match = 1 / max(len(prepared), 2)
         linker.training.estimate_u_using_random_sampling(max_pairs=settings.u_max_pairs, seed=settings.seed)
     except (SplinkException, ValueError) as exc:
         raise MatchingInputError(
