@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omni.events.models import LoggedEvent
+from omni.events import service as events_service
 from omni.identity import service as identity_service
 
 WINDOW = timedelta(days=90)
@@ -101,14 +100,9 @@ def best_hour(local_hours: Iterable[int], *, default: int = DEFAULT_HOUR) -> int
 
 
 def _engagement_rows(session: Session, profile_id: int, *, since: datetime) -> list[Engagement]:
-    rows = session.execute(
-        select(LoggedEvent.event, LoggedEvent.properties, LoggedEvent.timestamp).where(
-            LoggedEvent.position.in_(identity_service.attributed_positions(session, profile_id)),
-            LoggedEvent.event.in_(list(ENGAGEMENT_EVENTS)),
-            LoggedEvent.timestamp >= since,
-        )
-    ).all()
-    found = (engagement_of(event, properties, at) for event, properties, at in rows)
+    positions = identity_service.attributed_positions(session, profile_id)
+    rows = events_service.events_among(session, positions, names=list(ENGAGEMENT_EVENTS), since=since)
+    found = (engagement_of(row.event, row.properties, row.timestamp) for row in rows)
     return [engagement for engagement in found if engagement is not None]
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from omni.events import repository
@@ -92,6 +92,28 @@ def head_position(session: Session) -> int:
 def events_after(session: Session, position: int, *, limit: int) -> Sequence[LoggedEvent]:
     """Events after a position, oldest first."""
     return repository.events_after(session, position, limit)
+
+
+def events_among(
+    session: Session,
+    positions: Select[Any],
+    *,
+    names: Sequence[str],
+    after: int = 0,
+    since: datetime | None = None,
+) -> Sequence[LoggedEvent]:
+    """Events named one of names at the log positions positions selects (a person's, say), newest first;
+    only after a position and at or after a time when given."""
+    query = (
+        select(LoggedEvent)
+        .where(LoggedEvent.position.in_(positions), LoggedEvent.event.in_(list(names)))
+        .order_by(LoggedEvent.position.desc())
+    )
+    if after:
+        query = query.where(LoggedEvent.position > after)
+    if since is not None:
+        query = query.where(LoggedEvent.timestamp >= since)
+    return session.scalars(query).all()
 
 
 def recent_events(

@@ -51,15 +51,7 @@ class DatabaseWorld:
 
     def _events(self, profile_id: int, names: Sequence[str], *, after: int = 0) -> Sequence[LoggedEvent]:
         positions = identity_service.attributed_positions(self.session, profile_id)
-        return self.session.scalars(
-            select(LoggedEvent)
-            .where(
-                LoggedEvent.position.in_(positions),
-                LoggedEvent.event.in_(names),
-                LoggedEvent.position > after,
-            )
-            .order_by(LoggedEvent.position.desc())
-        ).all()
+        return events_service.events_among(self.session, positions, names=names, after=after)
 
     def in_segment(self, profile_id: int, segment_id: int) -> bool:
         # The segment's current members, read through its service: the first member from this person's
