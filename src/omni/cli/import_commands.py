@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -123,7 +123,7 @@ def _command(kind: Kind) -> Callable[..., None]:
                 database.dispose()
         _report(summary)
         if rejects is not None:
-            _write_rejects(rejects, summary)
+            write_rejects(rejects, summary.rejections)
         if summary.rejections:
             raise typer.Exit(1)
 
@@ -163,6 +163,24 @@ def _report(summary: importer.ImportSummary) -> None:
             f"imported {_plural(summary.imported_rows, 'row')} as {_plural(summary.messages, 'event')} "
             f"({summary.appended:,} new, {summary.already_in_log:,} already in the log)"
         )
+    report_rejections(summary)
+
+
+class ImportOutcome(Protocol):
+    """What every importer's summary tells about rows it refused (events and products alike)."""
+
+    @property
+    def rows_per_second(self) -> float: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def rejections(self) -> list[importer.Rejection]: ...
+    @property
+    def skipped(self) -> list[importer.SkippedBatch]: ...
+
+
+def report_rejections(summary: ImportOutcome) -> None:
+    """Print what was rejected and skipped, the speed, and the rejected rows (some of them) with reasons."""
     skipped_rows = _plural(sum(batch.rows for batch in summary.skipped), "row")
     skipped = _plural(len(summary.skipped), "batch")
     out.print(f"rejected {_plural(len(summary.rejections), 'row')}; skipped {skipped} ({skipped_rows})")
@@ -183,9 +201,10 @@ def _report(summary: importer.ImportSummary) -> None:
         )
 
 
-def _write_rejects(path: Path, summary: importer.ImportSummary) -> None:
+def write_rejects(path: Path, rejections: Sequence[importer.Rejection]) -> None:
+    """Write every rejected row and its reason to a CSV file."""
     # UTF-8 with a byte order mark, so Excel shows Chinese reasons correctly when the file is opened.
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["row", "reason"])
-        writer.writerows((rejection.row, rejection.reason) for rejection in summary.rejections)
+        writer.writerows((rejection.row, rejection.reason) for rejection in rejections)

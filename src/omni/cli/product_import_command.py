@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from omni.catalog import importer
 from omni.catalog.import_rows import ALIASES
 from omni.cli.context import load_settings, open_database
 from omni.cli.import_commands import (
-    SHOWN_REJECTIONS,
     BatchOpt,
     DelimiterOpt,
     DryRunOpt,
@@ -25,6 +23,8 @@ from omni.cli.import_commands import (
     _plural,
     err,
     out,
+    report_rejections,
+    write_rejects,
 )
 from omni.events.import_mapping import MappingFile, load_mapping_file, parse_map_flags
 
@@ -86,7 +86,7 @@ def import_products(
         database.dispose()
     _report(summary)
     if rejects is not None:
-        _write_rejects(rejects, summary)
+        write_rejects(rejects, summary.rejections)
     if summary.rejections:
         raise typer.Exit(1)
 
@@ -106,34 +106,7 @@ def _report(summary: importer.ProductImportSummary) -> None:
         )
     else:
         out.print(f"imported {_plural(summary.imported_rows, 'row')}: {what}")
-    skipped_rows = _plural(sum(batch.rows for batch in summary.skipped), "row")
-    out.print(
-        f"rejected {_plural(len(summary.rejections), 'row')}; "
-        f"skipped {_plural(len(summary.skipped), 'batch')} ({skipped_rows})"
-    )
-    out.print(f"{summary.rows_per_second:,.0f} rows/s ({summary.seconds:.1f} s)")
-    for rejection in summary.rejections[:SHOWN_REJECTIONS]:
-        err.print(f"row {rejection.row}: {rejection.reason}")
-    if len(summary.rejections) > SHOWN_REJECTIONS:
-        more = len(summary.rejections) - SHOWN_REJECTIONS
-        err.print(f"… and {more:,} more rejected rows (--rejects FILE writes them all)")
-    for batch in summary.skipped:
-        err.print(
-            f"batch {batch.number} (rows {batch.first_row}–{batch.last_row}, {_plural(batch.rows, 'row')}) "
-            "was not imported: it has rejected rows"
-        )
-    if summary.rejections:
-        err.print(
-            "fix the rejected rows and run the same command again: what was imported is not added twice"
-        )
-
-
-def _write_rejects(path: Path, summary: importer.ProductImportSummary) -> None:
-    # UTF-8 with a byte order mark, so Excel shows Chinese reasons correctly when the file is opened.
-    with path.open("w", encoding="utf-8-sig", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["row", "reason"])
-        writer.writerows((rejection.row, rejection.reason) for rejection in summary.rejections)
+    report_rejections(summary)
 
 
 def register(app: typer.Typer) -> None:
