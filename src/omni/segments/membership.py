@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omni.events import service as events_service
+from omni.identity import lineage
 from omni.identity import service as identity_service
 from omni.kit.errors import OmniError
 from omni.kit.time import utc_now
@@ -89,6 +90,27 @@ def _announce(
         events_service.append_events(session, records)
 
 
+def follow_merges(session: Session, people: Sequence[int] | None = None) -> None:
+    """Give the member rows of absorbed profiles to the live profile that absorbed them.
+
+    A merge moves a person's identifiers, not the rows other domains keep per profile id; without this an
+    absorbed profile would stay a member (and count in sizes) until it "exited". With people, only the
+    profiles absorbed into those live profiles are followed (the incremental path); else every one.
+    """
+    if people is None:
+        stale = repository.absorbed_members(session, lineage.absorbed_profiles())
+        moves = {p: identity_service.merged_into(session, p) for p in sorted(stale)}
+    else:
+        moves = lineage.absorbed_into(session, people)
+    if not moves:
+        return
+    removed = repository.move_members(session, moves)
+    for segment_id, count in removed.items():
+        segment = service.get(session, segment_id)
+        segment.size = max(segment.size - count, 0)
+    session.flush()
+
+
 def recompute(session: Session, segment_id: int, *, now: datetime | None = None) -> RecomputeRead:
     """Compute a segment's members afresh under its current version and apply the difference."""
     segment = service.get(session, segment_id)
@@ -99,6 +121,7 @@ def recompute(session: Session, segment_id: int, *, now: datetime | None = None)
 def _recompute(
     session: Session, segment: Segment, definition: dict[str, Any], *, now: datetime | None
 ) -> RecomputeRead:
+    follow_merges(session)
     ctx = service.context(session, now=now)
     tree = _tree(session, segment, definition, ctx)
     head = events_service.head_position(session)
@@ -151,6 +174,7 @@ def update_for_events(session: Session, positions: Sequence[int], *, at_position
     people = sorted(set(identity_service.profiles_of_positions(session, list(positions)).values()))
     if not people:
         return 0
+    follow_merges(session, people)
     changes = 0
     ctx = service.context(session, profiles=people)
     for segment, definition in _in_dependency_order(repository.current_definitions(session)):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import ibis.expr.types as ir
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Select, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from omni.segments import compile as c
@@ -98,6 +98,31 @@ def apply_changes(
     ]
     for start in range(0, len(rows), CHUNK * 4):
         session.execute(insert(SegmentMember), rows[start : start + CHUNK * 4])
+
+
+def absorbed_members(session: Session, absorbed: Select[int]) -> set[int]:
+    """Profile ids among absorbed that still hold member rows in any segment."""
+    return set(
+        session.scalars(select(SegmentMember.profile_id).where(SegmentMember.profile_id.in_(absorbed)))
+    )
+
+
+def move_members(session: Session, moves: Mapping[int, int]) -> dict[int, int]:
+    """Move absorbed profiles' member rows onto the live profile that absorbed them, one row per segment
+    (the live profile's own row wins); return the rows removed per segment, for the segments' sizes."""
+    removed: dict[int, int] = {}
+    for absorbed, live in sorted(moves.items()):
+        held = set(session.scalars(select(SegmentMember.segment_id).where(SegmentMember.profile_id == live)))
+        rows = session.scalars(select(SegmentMember.segment_id).where(SegmentMember.profile_id == absorbed))
+        for segment_id in sorted(set(rows)):
+            row = (SegmentMember.segment_id == segment_id) & (SegmentMember.profile_id == absorbed)
+            if segment_id in held:
+                session.execute(delete(SegmentMember).where(row))
+                removed[segment_id] = removed.get(segment_id, 0) + 1
+            else:
+                session.execute(update(SegmentMember).where(row).values(profile_id=live))
+                held.add(segment_id)
+    return removed
 
 
 def stamp_version(session: Session, segment_id: int, version: int) -> None:
