@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from omni.inventory import ledger, repository, service
+from omni.inventory import holds_sql, ledger, repository, service
 from omni.inventory.availability import free_units
 from omni.inventory.errors import InventoryError, NotEnoughStock
 from omni.kit.errors import OmniError
@@ -88,9 +88,9 @@ def _free_units(session: Session, pairs: list[tuple[str, str]]) -> dict[tuple[st
     if not pairs:
         return {}
     locked = (
-        repository.lock_levels_by_arrays(session, pairs)
-        if repository.is_postgresql(session)
-        else repository.lock_levels(session, pairs)
+        holds_sql.lock_levels_by_arrays(session, pairs)
+        if holds_sql.is_postgresql(session)
+        else holds_sql.lock_levels(session, pairs)
     )
     return {
         pair: (
@@ -126,7 +126,7 @@ def _decide(
         if sum(holds[i].quantity for i in groups[pair]) > units
     ]
     # One query asks which short levels have holds whose time is up; only those are expired, one by one.
-    lapsed = repository.levels_with_expired_holds(session, short, now=now)
+    lapsed = holds_sql.levels_with_expired_holds(session, short, now=now)
     expired = sum(
         service.expire_reservations(session, now=now, level_id=level_id) for level_id in sorted(lapsed)
     )
@@ -136,12 +136,12 @@ def _decide(
     if not amounts:
         return
     winners = [row for _, row in rows]
-    if repository.is_postgresql(session):
+    if holds_sql.is_postgresql(session):
         # One statement raises the levels and inserts the rows, however many SKUs the batch spans.
-        changed, stored = repository.store_holds(session, amounts, winners, now=now)
+        changed, stored = holds_sql.store_holds(session, amounts, winners, now=now)
     else:
-        changed = repository.add_reserved(session, [(level, units) for level, units, _ in amounts], now=now)
-        stored = repository.insert_new_reservations(session, winners) if changed == len(amounts) else {}
+        changed = holds_sql.add_reserved(session, [(level, units) for level, units, _ in amounts], now=now)
+        stored = holds_sql.insert_new_reservations(session, winners) if changed == len(amounts) else {}
     if changed != len(amounts):
         raise RuntimeError("stock levels changed under their row locks")
     for index, row in rows:
