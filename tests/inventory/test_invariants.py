@@ -19,7 +19,7 @@ from hypothesis.stateful import (
 from sqlalchemy.orm import Session
 
 from omni.catalog.schemas import LocationKind
-from omni.inventory import service
+from omni.inventory import returns, service
 from omni.inventory.errors import NotEnoughStock
 from omni.kit.time import utc_now
 from tests.inventory.builders import make_skus, make_store
@@ -149,7 +149,7 @@ class StockBooks(RuleBasedStateMachine):
     )
     def take_back(self, sku: str, quantity: int, disposition: str) -> None:
         reference = f"return:{next(self.numbers)}"
-        service.accept_return(
+        returns.accept_return(
             self.session,
             sku=sku,
             location="XINYI",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from omni.catalog.errors import UnknownLocation, UnknownSku
 from omni.catalog.schemas import ChannelKind, LocationKind
 from omni.events.models import LoggedEvent
-from omni.inventory import ledger, service
+from omni.inventory import ledger, returns, service
 from omni.inventory.errors import AllocationClosed, InventoryError, NotEnoughStock, UnknownAllocation
 from omni.inventory.models import Reservation, StockMovement
 from omni.kit.time import utc_now
@@ -209,7 +209,7 @@ def test_a_return_is_restocked_written_off_or_sent_to_the_warehouse_once(
     make_skus(session, "TEE-M")
     # when
     for _ in range(2):
-        service.accept_return(
+        returns.accept_return(
             session,
             sku="TEE-M",
             location="XINYI",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from omni.catalog import service as catalog_service
 from omni.catalog.errors import UnknownLocation
-from omni.inventory import service as inventory_service
+from omni.inventory import returns as inventory_returns
 from omni.kit.time import utc_now
 from omni.orders import order_events, repository
 from omni.orders.errors import IdempotencyKeyReused, OrderInvalid, ReturnTooLarge
@@ -120,7 +120,7 @@ def record_return(
         amount = line_refund(order, line, item.quantity)
         refund += amount
         line.returned_quantity += item.quantity
-        inventory_service.accept_return(
+        inventory_returns.accept_return(
             session,
             sku=line.sku,
             location=store.code,
