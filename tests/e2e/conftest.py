@@ -14,7 +14,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,6 +81,26 @@ def _wait_until_healthy(url: str, thread: threading.Thread) -> None:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.05)
     pytest.fail(f"Omni did not answer {url}/healthz within {STARTUP_SECONDS} s")
+
+
+@contextmanager
+def serve(database: Database, data_dir: Path) -> Iterator[str]:
+    """Serve Omni over an already migrated and filled database on a free port; yield its URL."""
+    settings = Settings(data_dir=data_dir, secret_key="e2e-secret-" + "x" * 32, log_json=False)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, database), log_config=None))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        _wait_until_healthy(url, thread)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,8 @@
-"""The Segments section: sizes, a builder that estimates while you type, members and why."""
+"""The Segments section: sizes, a builder that estimates while you edit, members and why.
+
+The builder (static/js/segment_builder.js) edits the same JSON the form posts: its rows are drawn from
+the definition and write it back, so a save or an estimate never depends on the script.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,27 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from omni.accounts.roles import Section
 from omni.accounts.service import ActiveSession
-from omni.api.deps import SessionDep
+from omni.api.deps import SessionDep, SettingsDep
 from omni.kit.errors import OmniError
 from omni.segments import membership
 from omni.segments import service as segments_service
 from omni.segments.schemas import SegmentCreate, SegmentUpdate
-from omni.web.rendering import render
+from omni.web import i18n
+from omni.web.rendering import render, request_locale
 from omni.web.security import CsrfChecked, require
+from omni.web.segment_vocabulary import builder_vocabulary
 
 router = APIRouter(include_in_schema=False)
 SegmentId = Annotated[int, Path(gt=0)]
 MEMBERS_PAGE = 50
-EXAMPLE = {
-    "all": [
-        {"event": "Product Viewed", "min_times": 3, "within_days": 7,
-         "where": [{"property": "category", "op": "eq", "value": "鞋"}]},
-        {"not": {"event": "Order Completed", "within_days": 7}},
-    ]
-}  # fmt: skip
+# A new segment starts as an empty group: the builder's first row is the marketer's own.
+EMPTY: dict[str, list[Any]] = {"all": []}
 
 
 def _parse(text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -46,6 +48,15 @@ def _problem(exc: OmniError) -> str:
     return "; ".join(f"{d.get('field', '')}: {d.get('rule', '')}" for d in exc.details) or exc.message
 
 
+def _problem_fields(exc: OmniError) -> list[dict[str, str]]:
+    """The JSON path and rule of each problem, for the builder to show beside its row."""
+    return [
+        {"field": str(d["field"]), "rule": str(d.get("rule", ""))}
+        for d in exc.details
+        if str(d.get("field", "")).startswith("$")
+    ]
+
+
 @router.get("/segments")
 def segments_page(
     request: Request, session: SessionDep, active: Annotated[ActiveSession, require(Section.SEGMENTS)]
@@ -57,9 +68,25 @@ def segments_page(
         {
             "section": "segments",
             "segments": segments_service.list_all(session),
-            "example": json.dumps(EXAMPLE, ensure_ascii=False, indent=2),
+            "definition": json.dumps(EMPTY),
             "tags": segments_service.tag_names(session)[:20],
         },
+    )
+
+
+@router.get("/segments/vocabulary")
+def vocabulary(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    active: Annotated[ActiveSession, require(Section.SEGMENTS)],
+) -> JSONResponse:
+    """The builder's options (traits, events, tags, channels, stores, segments) in the page's language."""
+    locale = request_locale(request)
+    return JSONResponse(
+        builder_vocabulary(
+            session, locale=locale, gettext=i18n.translations(locale).gettext, currency=settings.currency
+        )
     )
 
 
@@ -74,16 +101,17 @@ def estimate_partial(
     """The size of the definition being edited, or what is wrong with it (HTMX, while typing)."""
     parsed, problem = _parse(definition)
     size = population = None
+    fields: list[dict[str, str]] = []
     if parsed is not None:
         try:
             estimate = segments_service.estimate(session, parsed, key=key or None)
             size, population = estimate.size, estimate.population
         except OmniError as exc:
-            problem = _problem(exc)
+            problem, fields = _problem(exc), _problem_fields(exc)
     return render(
         request,
         "partials/segment_estimate.html",
-        {"size": size, "population": population, "problem": problem},
+        {"size": size, "population": population, "problem": problem, "problem_fields": fields},
     )
 
 
@@ -99,6 +127,7 @@ def create_segment(
 ) -> HTMLResponse | RedirectResponse:
     """Save the builder's definition (a new segment, or a new version of one) and compute its members."""
     parsed, problem = _parse(definition)
+    fields: list[dict[str, str]] = []
     if parsed is not None:
         try:
             # A savepoint: a definition refused half-way leaves nothing behind, and the page still renders.
@@ -114,15 +143,19 @@ def create_segment(
         except ValidationError as exc:
             problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         except OmniError as exc:
-            problem = _problem(exc)
+            problem, fields = _problem(exc), _problem_fields(exc)
     context = {
         "section": "segments",
         "segments": segments_service.list_all(session),
-        "example": definition,
+        "definition": definition,
         "tags": segments_service.tag_names(session)[:20],
         "problem": problem,
+        "problem_fields": fields,
         "form": {"key": key, "name": name},
     }
+    if segment_id is not None:
+        # A refused new version goes back to the segment's own page, its rows as the marketer left them.
+        return _segment_page(request, session, segment_id, None, context, status=422)
     return render(request, "segments.html", context, status=422)
 
 
@@ -135,18 +168,28 @@ def segment_page(
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """One segment: definition, versions, members (with a why for each), recompute and exports."""
+    return _segment_page(request, session, segment_id, after, {})
+
+
+def _segment_page(
+    request: Request,
+    session: Session,
+    segment_id: int,
+    after: int | None,
+    edited: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HTMLResponse:
     segment = segments_service.read(session, segment_id)
-    return render(
-        request,
-        "segment.html",
-        {
-            "section": "segments",
-            "segment": segment,
-            "definition": json.dumps(segment.definition, ensure_ascii=False, indent=2),
-            "versions": segments_service.versions(session, segment_id),
-            "members": segments_service.members(session, segment_id, limit=MEMBERS_PAGE, after=after),
-        },
-    )
+    context = {
+        "section": "segments",
+        "segment": segment,
+        "definition": json.dumps(segment.definition, ensure_ascii=False, indent=2),
+        "versions": segments_service.versions(session, segment_id),
+        "members": segments_service.members(session, segment_id, limit=MEMBERS_PAGE, after=after),
+    }
+    context.update({k: edited[k] for k in ("definition", "problem", "problem_fields", "form") if k in edited})
+    return render(request, "segment.html", context, status=status)
 
 
 @router.post("/segments/{segment_id}/recompute", dependencies=[CsrfChecked])
