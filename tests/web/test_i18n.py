@@ -11,7 +11,7 @@ from omni.accounts.roles import Role
 from omni.catalog.schemas import WEEKDAYS, LocationKind
 from omni.events.schemas import SourceKind
 from omni.segments.predefined import LABELS as SEGMENT_LABELS
-from omni.web import analytics_pages, i18n, journey_pages, order_pages
+from omni.web import analytics_pages, i18n, journey_builder, journey_pages, order_pages
 from omni.web.pages import CHANNELS
 from omni.web.rendering import NAVIGATION, TEMPLATES_DIR
 
@@ -29,6 +29,7 @@ DYNAMIC_MSGIDS = {
     *journey_pages.LABELS.values(),
     *SEGMENT_LABELS,
     *analytics_pages.CHART_WORDS,
+    *journey_builder.BUILDER_WORDS,
     *(title for _, title, _, _ in analytics_pages.CHARTS),
 }
 NOON_UTC = datetime(2026, 11, 20, 12, 5, tzinfo=UTC)

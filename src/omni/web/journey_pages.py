@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -15,8 +15,10 @@ from omni.accounts.service import ActiveSession
 from omni.api.deps import SessionDep
 from omni.journeys import examples, stats
 from omni.journeys import service as journeys_service
+from omni.journeys.errors import JourneyNotFound
 from omni.journeys.schemas import JourneyCreate, JourneyRead, JourneyStats, JourneyUpdate, NodeStats
 from omni.kit.errors import OmniError
+from omni.web import journey_builder
 from omni.web.rendering import render
 from omni.web.security import CsrfChecked, require
 
@@ -120,6 +122,22 @@ def journeys_page(
     return _list_page(request, session)
 
 
+@router.get("/journeys/new")
+def new_journey_page(
+    request: Request, session: SessionDep, active: Annotated[ActiveSession, require(Section.JOURNEYS)]
+) -> HTMLResponse:
+    """The visual builder for a new journey: a trigger and an exit to build in between."""
+    blank = journey_builder.BLANK
+    context = {
+        "section": "journeys",
+        "labels": LABELS,
+        "builder": journey_builder.builder_data(session, definition=blank, journey_id=None, read_only=False),
+        "builder_words": journey_builder.BUILDER_WORDS,
+        "definition": json.dumps(blank, ensure_ascii=False, indent=2),
+    }
+    return render(request, "journey_new.html", context)
+
+
 @router.post("/journeys", dependencies=[CsrfChecked], response_model=None)
 def create_journey(
     request: Request,
@@ -142,17 +160,35 @@ def create_journey(
     return _list_page(request, session, problems=problems, example=definition, form={"name": name})
 
 
-def _journey_page(request: Request, session: SessionDep, journey_id: int, **extra: Any) -> HTMLResponse:
+def _journey_page(
+    request: Request, session: SessionDep, journey_id: int, version: int | None = None, **extra: Any
+) -> HTMLResponse:
     read = journeys_service.read(session, journey_id)
     numbers = stats.journey_stats(session, journey_id)
+    versions = journeys_service.versions(session, journey_id)
+    # An older version is shown read only: it is what people who entered then still walk through.
+    shown = next((v for v in versions if v.version == version), None)
+    if version is not None and shown is None:
+        raise JourneyNotFound(
+            f"journey {journey_id} has no version {version}",
+            details=[{"field": "version", "rule": "unknown"}],
+        )
+    read_only = shown is not None and shown.version != read.current_version
+    definition = shown.definition if shown is not None else read.definition
     context = {
         "section": "journeys",
         "journey": read,
         "numbers": numbers,
         "flow": _flow(read, numbers),
         "labels": LABELS,
-        "definition": json.dumps(read.definition, ensure_ascii=False, indent=2),
-        "versions": journeys_service.versions(session, journey_id),
+        "definition": json.dumps(definition, ensure_ascii=False, indent=2),
+        "versions": versions,
+        "shown_version": shown.version if shown is not None else read.current_version,
+        "read_only": read_only,
+        "builder": journey_builder.builder_data(
+            session, definition=definition, journey_id=journey_id, read_only=read_only, numbers=numbers
+        ),
+        "builder_words": journey_builder.BUILDER_WORDS,
         **extra,
     }
     return render(request, "journey.html", context, status=422 if extra.get("problems") else 200)
@@ -164,9 +200,10 @@ def journey_page(
     session: SessionDep,
     journey_id: JourneyId,
     active: Annotated[ActiveSession, require(Section.JOURNEYS)],
+    version: Annotated[int | None, Query(gt=0)] = None,
 ) -> HTMLResponse:
     """One journey: its flow with people per node, the holdout comparison, status and versions."""
-    return _journey_page(request, session, journey_id)
+    return _journey_page(request, session, journey_id, version)
 
 
 @router.post("/journeys/{journey_id}/versions", dependencies=[CsrfChecked], response_model=None)
