@@ -20,6 +20,7 @@ from bench.event_log import postgres_database, timed
 from omni.db.engine import Database
 from omni.events import service as events_service
 from omni.events.importer import ImportRequest, ImportSummary, prepare_import, run_import
+from omni.events.spec import EventRecord
 from omni.migrations import runner
 
 START = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
@@ -53,7 +54,7 @@ def write_export(path: Path, lines: int) -> int:
     return orders
 
 
-def finished_records(count: int) -> list[events_service.EventRecord]:
+def finished_records(count: int) -> list[EventRecord]:
     """Order Completed records as the import makes them, for the append baseline."""
     payloads = [
         {
