@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 from bench.event_log import postgres_database
 from omni.channels import service, tasks
 from omni.channels.providers.base import Outgoing
-from omni.channels.providers.smtp import build_email
+from omni.channels.providers.smtp import SmtpProvider, build_email
 from omni.channels.schemas import MessageContent
 from omni.db.engine import Database
 from omni.events import service as events_service
@@ -124,7 +124,7 @@ def run_engine(name: str, url: str, count: int, data_dir: Path) -> None:
     print(f"  plain smtplib, one connection   {count / baseline:>7,.0f}/s  (baseline)")
     ratio = baseline / delivered
     print(f"  Omni delivery: claim, send,     {count / delivered:>7,.0f}/s  = {ratio:.2f}x baseline")
-    print("    record sent, log Email Sent")
+    print(f"    record sent, log Email Sent ({SmtpProvider.lanes} SMTP connections)")
     print(f"  Omni send intents recorded      {count / recorded:>7,.0f}/s  (render, policies, Email Queued)")
 
 

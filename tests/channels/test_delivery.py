@@ -20,12 +20,14 @@ from sqlalchemy import select
 from omni.channels import audience, service, tasks
 from omni.channels.models import ChannelMessage
 from omni.channels.providers.base import retry_key
+from omni.channels.schemas import MessageContent
 from omni.db.engine import Database
 from omni.db.periodic import JobRunner
 from omni.kit.time import utc_now
 from omni.settings import Settings
 from tests.channels import fakes
 from tests.channels.builders import EMAIL, SMS, content, events, member, settings_for
+from tests.journeys.builders import NOON
 
 SID, TOKEN = "AC" + "1" * 32, "twilio-token"
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +47,9 @@ def _queue(database: Database, settings: Settings, channel: str, count: int = 1,
                 session,
                 profile_id=amy,
                 channel=channel,
-                message=content(**{channel: variants[channel]}),
+                message=MessageContent(
+                    variants={channel: variants[channel]}, data={"order": {"number": "1001"}}
+                ),
                 idempotency_key=f"step-{i}",
                 purpose="transactional",
                 settings=settings,
@@ -116,7 +120,7 @@ def test_sms_goes_through_twilio_and_its_status_callback_records_delivery(
         {
             "To": "+886912345678",
             "From": "+15005550006",
-            "Body": "Amy, your order  is ready",
+            "Body": "Amy, your order 1001 is ready",
             "StatusCallback": "http://omni.test/v1/channels/twilio/status",
         }
     ]
@@ -142,6 +146,7 @@ def test_line_and_in_app_messages_reach_their_servers(committed: Database, tmp_p
                 idempotency_key="inbox-1",
                 purpose="marketing",
                 settings=settings,
+                now=NOON,  # outside quiet hours, whatever the clock says while the suite runs
             )
         done = tasks.deliver_due(committed, settings)
     assert done == Counter({"sent": 2})

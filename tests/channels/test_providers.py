@@ -60,6 +60,50 @@ def test_email_goes_over_smtp_as_text_and_html_with_one_click_unsubscribe_header
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+@pytest.mark.parametrize(
+    ("html", "campaign"),
+    [
+        pytest.param(None, "spring", id="text-only-written-directly"),
+        pytest.param("<p>嗨</p>", "週年慶", id="non-ascii-header-through-the-email-package"),
+    ],
+)
+def test_every_email_shape_arrives_whole_with_its_message_id(html: str | None, campaign: str) -> None:
+    # given an email with a long subject and a long unsubscribe header, text only or with an HTML part
+    with fakes.smtp_server() as (sink, port):
+        provider = SmtpProvider(host="127.0.0.1", port=port, sender="商店 <shop@omni.test>", starttls=False)
+        subject = "您的訂單已可取貨 " * 8
+        link = "<http://omni.test/v1/unsubscribe/" + "t" * 150 + ">"
+        parts = {"subject": subject, "text": ".leading dot\n您好 Amy", **({"html": html} if html else {})}
+        outgoing = Outgoing(
+            message_id=7,
+            idempotency_key="k1",
+            profile_id=3,
+            channel="email",
+            address="amy@example.com",
+            content=parts,
+            headers={"List-Unsubscribe": link, "X-Campaign": campaign},
+        )
+        # when it is sent
+        message_id = provider.send(outgoing)
+        provider.close()
+    # then the server parsed it whole, with its headers, parts and the Message-ID send returned
+    [message] = sink.messages
+    assert not message.defects
+    assert sink.envelopes == [("shop@omni.test", ["amy@example.com"])]
+    assert (message["Subject"].strip(), message["From"], message["Message-ID"]) == (
+        subject.strip(),
+        "商店 <shop@omni.test>",
+        message_id,
+    )
+    assert message["X-Campaign"] == campaign
+    assert message["List-Unsubscribe"].strip() == link
+    assert message.get_body(("plain",)).get_content() == ".leading dot\n您好 Amy"  # type: ignore[union-attr]
+    if html:
+        assert message.get_body(("html",)).get_content() == html  # type: ignore[union-attr]
+    else:
+        assert message.get_content_type() == "text/plain"
+
+
 def test_a_refused_mailbox_is_a_permanent_failure_and_an_absent_server_a_retry() -> None:
     with fakes.smtp_server() as (sink, port):
         sink.refuse.add("gone@example.com")

@@ -26,6 +26,7 @@ from omni.settings import Settings
 from tests.builders import PASSWORD, make_user
 from tests.channels import fakes
 from tests.channels.builders import EMAIL, content, events, member, reindex, settings_for
+from tests.orders.builders import make_world, order_body, place
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
 TOKEN = "twilio-token"
@@ -322,3 +323,26 @@ def test_the_settings_page_shows_which_provider_serves_each_channel(
         "in_app": "inbox",
         "webhook": "console",
     }
+
+
+def test_a_preview_of_a_real_order_fills_it_and_of_an_unknown_order_is_a_404(
+    http: TestClient, committed: Database
+) -> None:
+    headers = _log_in(http, committed)
+    with committed.unit_of_work() as session:
+        make_world(session, stock={"TEE-M": {"XINYI": 5}})
+        amy = member(session, "c1")
+        order = place(session, order_body("click_and_collect", store="XINYI", number="1001"))
+    message = {"variants": {"sms": {"text": "{{ order.number }} {{ store.name }} {{ order.pickup_code }}"}}}
+    preview = http.post(
+        "/v1/messages/preview",
+        json={"profile_id": amy, "message": message, "order_id": "1001"},
+        headers=headers,
+    )
+    assert preview.json()["variants"] == {"sms": {"text": f"1001 XINYI 店 {order.pickup_code}"}}
+    unknown = http.post(
+        "/v1/messages/preview",
+        json={"profile_id": amy, "message": message, "order_id": "404"},
+        headers=headers,
+    )
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "order_not_found")

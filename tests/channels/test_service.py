@@ -36,7 +36,10 @@ def _send(
         session,
         profile_id=profile_id,
         channel=channel,
-        message=MessageContent(variants={"email": EMAIL, "sms": SMS}, data=data),
+        # The SMS names the order: without one it would fail rather than go with a blank.
+        message=MessageContent(
+            variants={"email": EMAIL, "sms": SMS}, data=data or {"order": {"number": "1001"}}
+        ),
         idempotency_key=key,
         purpose=purpose,
         settings=settings_for(tmp_path),

@@ -91,6 +91,13 @@ def log_and_react(session: Session, *payloads: dict[str, Any], now: datetime = N
     reactions.handle_events(session, events_service.events_after(session, before, limit=10_000), now=now)
 
 
+def react_since(session: Session, before: int, *, now: datetime = NOON) -> None:
+    """Let journeys react to what the services logged after a position (an order's events), as the
+    workers would: stitch the events to people, then hand them to the journeys."""
+    stitch_new(session, after=before)
+    reactions.handle_events(session, events_service.events_after(session, before, limit=10_000), now=now)
+
+
 def step(session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
     return service.step_due(session, settings, now=now, limit=10_000)
 

@@ -32,6 +32,8 @@ REMIND = {
         "email": {
             "type": "send",
             "channel": "email",
+            # Transactional, so quiet hours never hold it back, whatever the clock says during the suite.
+            "purpose": "transactional",
             "message": {"variants": {"email": EMAIL}},
             "next": "end",
         },

@@ -53,17 +53,24 @@ def claim_due(
         query = query.where(ChannelMessage.id.in_(ids))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    due = list(session.scalars(query))
-    if not due:
-        return []
+    # One statement, one round trip: the UPDATE takes its rows from the locking subquery.
     claimed = session.scalars(
         update(ChannelMessage)
-        .where(ChannelMessage.id.in_(due), ChannelMessage.status == "queued")
+        .where(ChannelMessage.id.in_(query), ChannelMessage.status == "queued")
         .values(status="sending", claimed_at=now, updated_at=now, attempts=ChannelMessage.attempts + 1)
         .returning(ChannelMessage)
         .execution_options(synchronize_session=False)
     ).all()
     return sorted(claimed, key=lambda row: (row.not_before, row.id))
+
+
+def lock_messages(session: Session, ids: Sequence[int]) -> Sequence[ChannelMessage]:
+    """The messages of ids, locked on PostgreSQL until the transaction ends, in id order so that two
+    transactions locking overlapping batches cannot deadlock."""
+    query = select(ChannelMessage).where(ChannelMessage.id.in_(ids)).order_by(ChannelMessage.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalars(query).all()
 
 
 def in_flight(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[ChannelMessage]:

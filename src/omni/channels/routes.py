@@ -101,8 +101,12 @@ def read_message(message_id: MessageId, session: SessionDep) -> MessageRead:
 
 @router.post("/messages/preview", response_model=PreviewRead, summary="Preview a message for a person")
 def preview_message(body: PreviewRequest, session: SessionDep) -> PreviewRead:
-    """Every channel's variant rendered with a real person's traits, computed traits and the data given."""
-    profile_id, variants = service.preview(session, profile_id=body.profile_id, content=body.message)
+    """Every channel's variant rendered with a real person's traits, computed traits and the data given,
+    and with a real order (order_id) or cart (cart_id) of theirs when named."""
+    about = {k: v for k, v in (("order_id", body.order_id), ("cart_id", body.cart_id)) if v}
+    profile_id, variants = service.preview(
+        session, profile_id=body.profile_id, content=body.message, about=about
+    )
     return PreviewRead(profile_id=profile_id, variants=variants)
 
 

@@ -88,6 +88,8 @@ class PreviewRequest(BaseModel):
 
     profile_id: int = Field(gt=0)
     message: MessageContent
+    order_id: str | None = Field(None, min_length=1, max_length=64, description="A real order's number")
+    cart_id: str | None = Field(None, min_length=1, max_length=200, description="A cart of the person's")
 
 
 class PreviewRead(BaseModel):

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from omni.channels import best, policy, repository, templates, tracking
+from omni.channels import best, commerce, policy, repository, templates, tracking
 from omni.channels import person as persons
 from omni.channels.errors import (
     ChannelNotConfigured,
     IdempotencyKeyReused,
     MessageNotFound,
     TemplateExists,
+    TemplateInvalid,
     TemplateNotFound,
 )
 from omni.channels.models import ChannelMessage, MessageTemplate
@@ -34,7 +35,8 @@ from omni.channels.providers.base import Outgoing, ProviderError
 from omni.channels.schemas import MessageContent, TemplateSave
 from omni.events import service as events_service
 from omni.kit.time import utc_now
-from omni.settings import Settings
+from omni.orders import service as orders_service
+from omni.settings import Settings, get_settings
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)
@@ -114,15 +116,33 @@ def variants_of(session: Session, content: MessageContent) -> dict[str, dict[str
 
 
 def preview(
-    session: Session, *, profile_id: int, content: MessageContent
+    session: Session,
+    *,
+    profile_id: int,
+    content: MessageContent,
+    about: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
 ) -> tuple[int, dict[str, dict[str, str]]]:
-    """Every variant of a message rendered for a real person, as they would receive it."""
+    """Every variant of a message rendered for a real person, as they would receive it; about names a real
+    order or cart (order_id, cart_id and the cart's products) to fill the order, cart and store with."""
     person = persons.load(session, profile_id)
-    variables = {**person.variables, **content.data}
-    return person.profile_id, {
-        channel: templates.render(channel, parts, variables)
-        for channel, parts in variants_of(session, content).items()
-    }
+    if about and about.get("order_id"):
+        orders_service.get_order(session, str(about["order_id"]))  # a preview of an unknown order is a 404
+    about = commerce.latest_cart(session, person.profile_id, about) if about else about
+    rendered = {}
+    for channel, parts in variants_of(session, content).items():
+        variables, _ = commerce.fill_for_send(
+            session,
+            parts,
+            person.variables,
+            about=about,
+            given=content.data,
+            settings=settings or get_settings(),
+        )
+        # What the message is not about shows as the sample, so the preview shows its layout.
+        samples = {name: templates.KNOWN[name] for name in templates.COMMERCE if name not in variables}
+        rendered[channel] = templates.render(channel, parts, samples | variables)
+    return person.profile_id, rendered
 
 
 def _skip_reason(
@@ -166,12 +186,15 @@ def send(
     settings: Settings,
     rules: policy.Policy = policy.DEFAULT_POLICY,
     context: Mapping[str, Any] | None = None,
+    about: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> ChannelMessage:
     """Record the intent to send message to a person on channel, once per idempotency key.
 
     A message the policies stop is recorded as skipped with the reason; one that falls in the person's
     quiet hours waits for their end (not_before). The same key again answers with the first message.
+    about holds what the message is about (a journey's trigger event properties: order_id, cart_id ...);
+    a value the message names that is not there is no blank: the message is recorded failed, saying why.
     The key is claimed by the transaction's first write, before anything is read: concurrent callers then
     queue behind it (on SQLite too, whose reads would otherwise pin a snapshot that cannot write).
     """
@@ -218,9 +241,16 @@ def send(
     row.status = "skipped" if reason else "queued"
     row.context = {**(context or {}), "person": person.event_address(), "template": message.template}
     if reason is None:
-        variables = {**person.variables, **message.data}
-        row.content = _content(channel, variants[channel], variables, message_id=row.id, settings=settings)
-    fact = _fact(row, row.status, at=at, reason=reason, not_before=row.not_before.isoformat())
+        variables, notes = commerce.fill_for_send(
+            session, variants[channel], person.variables, about=about, given=message.data, settings=settings
+        )
+        try:
+            row.content = _content(
+                channel, variants[channel], variables, message_id=row.id, settings=settings
+            )
+        except TemplateInvalid as exc:  # never sent with blanks: failed, saying what was missing and why
+            row.status, row.error = "failed", commerce.failure(exc, notes)[:1000]
+    fact = _fact(row, row.status, at=at, reason=row.error, not_before=row.not_before.isoformat())
     _append(session, fact)
     session.flush()
     return row
@@ -285,17 +315,36 @@ def get_message(session: Session, message_id: int, *, lock: bool = False) -> Cha
     return found
 
 
+def _mark_sent(message: ChannelMessage, provider_message_id: str, at: datetime) -> dict[str, Any] | None:
+    if message.status == "sent":
+        return None
+    message.status, message.sent_at, message.updated_at = "sent", at, at
+    message.provider_message_id, message.error = provider_message_id[:200], None
+    return _fact(message, "sent", at=at, provider_message_id=message.provider_message_id)
+
+
+def _mark_failed(message: ChannelMessage, error: ProviderError, at: datetime) -> dict[str, Any] | None:
+    message.error, message.updated_at = error.reason, at
+    if error.outcome == "retry" and message.attempts < MAX_ATTEMPTS:
+        message.status, message.not_before = "queued", at + backoff(message.attempts)
+        return None
+    if error.outcome == "unknown":
+        message.status = "unknown"
+        return None
+    message.status = "failed"
+    # A mailbox the server refused for good is a bounce; retries running out is a failure to send.
+    bounced = message.channel == "email" and error.outcome == "failed"
+    return _fact(message, "bounced" if bounced else "failed", at=at, reason=error.reason)
+
+
 def record_sent(
     session: Session, message_id: int, provider_message_id: str, *, now: datetime | None = None
 ) -> ChannelMessage:
     """The provider took the message: mark it sent and log the Sent event."""
-    at = now or utc_now()
     message = get_message(session, message_id, lock=True)
-    if message.status == "sent":
-        return message
-    message.status, message.sent_at, message.updated_at = "sent", at, at
-    message.provider_message_id, message.error = provider_message_id[:200], None
-    _append(session, _fact(message, "sent", at=at, provider_message_id=message.provider_message_id))
+    fact = _mark_sent(message, provider_message_id, now or utc_now())
+    if fact:
+        _append(session, fact)
     return message
 
 
@@ -303,19 +352,41 @@ def record_failure(
     session: Session, message_id: int, error: ProviderError, *, now: datetime | None = None
 ) -> ChannelMessage:
     """The provider refused or the call broke: retry later, fail with the reason, or mark unknown."""
-    at = now or utc_now()
     message = get_message(session, message_id, lock=True)
-    message.error, message.updated_at = error.reason, at
-    if error.outcome == "retry" and message.attempts < MAX_ATTEMPTS:
-        message.status, message.not_before = "queued", at + backoff(message.attempts)
-    elif error.outcome == "unknown":
-        message.status = "unknown"
-    else:
-        message.status = "failed"
-        # A mailbox the server refused for good is a bounce; retries running out is a failure to send.
-        bounced = message.channel == "email" and error.outcome == "failed"
-        _append(session, _fact(message, "bounced" if bounced else "failed", at=at, reason=error.reason))
+    fact = _mark_failed(message, error, now or utc_now())
+    if fact:
+        _append(session, fact)
     return message
+
+
+def record_outcomes(
+    session: Session, outcomes: Sequence[tuple[int, str | ProviderError]], *, now: datetime | None = None
+) -> list[ChannelMessage]:
+    """Record a delivered batch as record_sent and record_failure would, one message at a time.
+
+    The messages are locked with one query and their events appended with one insert, so a batch costs a
+    few round trips rather than a few per message.
+    """
+    at = now or utc_now()
+    held = {message.id: message for message in repository.lock_messages(session, [i for i, _ in outcomes])}
+    missing = [message_id for message_id, _ in outcomes if message_id not in held]
+    if missing:
+        raise MessageNotFound(
+            f"no message {missing[0]}", details=[{"field": "message_id", "rule": "unknown"}]
+        )
+    facts = []
+    for message_id, outcome in outcomes:
+        message = held[message_id]
+        fact = (
+            _mark_failed(message, outcome, at)
+            if isinstance(outcome, ProviderError)
+            else _mark_sent(message, outcome, at)
+        )
+        if fact:
+            facts.append(fact)
+    if facts:
+        _append(session, *facts)
+    return [held[message_id] for message_id, _ in outcomes]
 
 
 def record_delivery(

@@ -1,18 +1,20 @@
 """The delivery worker: claim due messages, call their providers after the claim is committed, record
 each outcome in a transaction of its own; and reconcile messages a dead worker left in flight.
 
-Each step owns its transaction. A worker killed after claiming leaves the message "sending"; one killed
-after the provider call but before recording leaves it "sending" too. Neither is sent again blindly:
-reconcile asks the provider (lookup), re-sends only where the provider drops repeats itself (resend_safe),
-and otherwise marks the message unknown, for a person to look at. So a message reaches a person at most once.
+Each step owns its transaction (a batch's claim, a batch's record). A worker killed after claiming leaves
+the message "sending"; one killed after the provider call but before recording leaves it "sending" too.
+Neither is sent again blindly: reconcile asks the provider (lookup), re-sends only where the provider drops
+repeats itself (resend_safe), and otherwise marks the message unknown, for a person to look at. So a
+message reaches a person at most once.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -21,35 +23,30 @@ from omni.channels import repository, service
 from omni.channels.models import ChannelMessage
 from omni.channels.policy import RateLimiter
 from omni.channels.providers import ProviderSet, open_providers
-from omni.channels.providers.base import ProviderError
+from omni.channels.providers.base import Provider, ProviderError
 from omni.db.engine import Database
 from omni.db.periodic import PeriodicJob
 from omni.kit.time import utc_now
 from omni.settings import Settings
 
 Checkpoint = Callable[[str, int], None]
+Outcomes = list[tuple[int, str | ProviderError]]
 log = logging.getLogger(__name__)
+# The most lanes any provider opens (SMTP's connections); threads beyond a provider's lanes stay unused.
+MAX_LANES = 4
 IN_DOUBT = "the worker stopped during the provider call; not sent again, as it may have gone out"
 
 
-def _deliver(
-    database: Database,
-    claimed: Sequence[ChannelMessage],
-    providers: ProviderSet,
+def _send_each(
+    provider: Provider,
+    messages: Sequence[ChannelMessage],
     limiter: RateLimiter,
     checkpoint: Checkpoint | None,
-    now: datetime | None = None,
-) -> Counter[str]:
-    """Call each claimed message's provider, then record the batch's outcomes in one transaction.
-
-    One commit per batch rather than per message: a worker killed mid-batch leaves the batch "sending"
-    either way (it was claimed in one commit), so recording one by one would save nothing from doubt.
-    """
-    outcomes: list[tuple[int, str | ProviderError]] = []
-    for message in claimed:
+) -> Outcomes:
+    outcomes: Outcomes = []
+    for message in messages:
         if checkpoint:
             checkpoint("claimed", message.id)
-        provider = providers.get(message.provider)
         limiter.wait(provider.name)
         try:
             outcomes.append((message.id, provider.send(service.outgoing(message))))
@@ -63,14 +60,45 @@ def _deliver(
             )
         if checkpoint:
             checkpoint("called", message.id)
-    done: Counter[str] = Counter()
+    return outcomes
+
+
+def _send_batch(
+    claimed: Sequence[ChannelMessage],
+    providers: ProviderSet,
+    limiter: RateLimiter,
+    checkpoint: Checkpoint | None,
+    lanes: Executor | None = None,
+) -> Outcomes:
+    """Call each claimed message's provider once; the outcomes in claimed order.
+
+    A provider with several lanes gets its messages dealt out over them, on the lanes executor's threads,
+    each lane over a connection of its own; the rest are sent one after another here.
+    """
+    by_provider: dict[str, list[ChannelMessage]] = defaultdict(list)
+    for message in claimed:
+        by_provider[message.provider].append(message)
+    dealt: list[Future[Outcomes]] = []
+    sent: Outcomes = []
+    for name, messages in by_provider.items():
+        instances = providers.lanes(name, len(messages)) if lanes else [providers.get(name)]
+        if lanes is None or len(instances) == 1:
+            sent.extend(_send_each(instances[0], messages, limiter, checkpoint))
+            continue
+        for lane, provider in enumerate(instances):
+            share = messages[lane :: len(instances)]
+            dealt.append(lanes.submit(_send_each, provider, share, limiter, checkpoint))
+    for lane_outcomes in dealt:
+        sent.extend(lane_outcomes.result())
+    order = {message.id: index for index, message in enumerate(claimed)}
+    return sorted(sent, key=lambda outcome: order[outcome[0]])
+
+
+def _record(database: Database, outcomes: Outcomes, now: datetime | None) -> Counter[str]:
+    """Record a batch's outcomes in one transaction: one commit per batch rather than per message, as a
+    worker killed mid-batch leaves the whole batch "sending" either way (it was claimed in one commit)."""
     with database.unit_of_work() as session:
-        for message_id, outcome in outcomes:
-            if isinstance(outcome, ProviderError):
-                done[service.record_failure(session, message_id, outcome, now=now).status] += 1
-            else:
-                done[service.record_sent(session, message_id, outcome, now=now).status] += 1
-    return done
+        return Counter(message.status for message in service.record_outcomes(session, outcomes, now=now))
 
 
 def deliver_due(
@@ -85,20 +113,43 @@ def deliver_due(
 ) -> Counter[str]:
     """Send every message due by now, batch claims at a time, up to limit; count outcomes by status.
 
-    A batch is claimed in one commit and recorded in one; a worker killed mid-batch leaves at most batch
-    messages in doubt.
+    Each batch is claimed in one commit, sent, and recorded in one commit. Sending runs on a thread of its
+    own, one batch after another, while this thread records the previous batch and claims the next, so the
+    database's round trips overlap the providers'. Every call still follows its message's committed claim;
+    a worker killed at any point leaves at most two batches in doubt (the one sent, the one claimed next).
     """
     limiter = limiter or RateLimiter(settings.channel_rate_limits)
     done: Counter[str] = Counter()
-    with open_providers(settings, database.sessions) as providers:
-        while sum(done.values()) < limit:
-            with database.unit_of_work() as session:
-                claimed = repository.claim_due(
-                    session, now=now or utc_now(), limit=min(batch, limit - sum(done.values()))
-                )
-            if not claimed:
-                break
-            done += _deliver(database, claimed, providers, limiter, checkpoint, now)
+    taken = 0
+
+    def claim() -> Sequence[ChannelMessage]:
+        nonlocal taken
+        if taken >= limit:
+            return []
+        with database.unit_of_work() as session:
+            claimed = repository.claim_due(session, now=now or utc_now(), limit=min(batch, limit - taken))
+        taken += len(claimed)
+        return claimed
+
+    with (
+        open_providers(settings, database.sessions) as providers,
+        ThreadPoolExecutor(1, thread_name_prefix="omni-send") as stage,
+        ThreadPoolExecutor(MAX_LANES, thread_name_prefix="omni-lane") as lanes,
+    ):
+        sending: Future[Outcomes] | None = None
+        try:
+            claimed = claim()
+            while claimed:
+                # One stage thread: a batch starts only when the one before has finished with the providers.
+                previous = sending
+                sending = stage.submit(_send_batch, claimed, providers, limiter, checkpoint, lanes)
+                if previous is not None:
+                    done += _record(database, previous.result(), now)
+                claimed = claim()
+        finally:
+            # Also on the way out of an error: what went out is recorded, not left for reconcile to doubt.
+            if sending is not None:
+                done += _record(database, sending.result(), now)
     return done
 
 
@@ -107,8 +158,9 @@ def deliver_now(database: Database, settings: Settings, message_id: int) -> str:
     with database.unit_of_work() as session:
         claimed = repository.claim_due(session, now=utc_now(), limit=1, ids=[message_id])
     if claimed:
+        limiter = RateLimiter(settings.channel_rate_limits)
         with open_providers(settings, database.sessions) as providers:
-            _deliver(database, claimed, providers, RateLimiter(settings.channel_rate_limits), None)
+            _record(database, _send_batch(claimed, providers, limiter, None), None)
     with database.unit_of_work() as session:
         return service.get_message(session, message_id).status
 

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from liquid import BoundTemplate, Environment, StrictUndefined
+from liquid import BoundTemplate, Environment
 from liquid.exceptions import LiquidError
+from liquid.undefined import FalsyStrictUndefined
 
 from omni.channels.errors import TemplateInvalid
 
@@ -56,6 +57,8 @@ KNOWN: dict[str, Any] = {
         "pickup_store": "Xinyi",
         "pickup_code": "A1B2",
         "url": "",
+        # Products other customers bought with this order's (orders' frequently bought together).
+        "recommendations": [_ITEM],
     },
     "cart": {"id": "C-1", "total": "990", "currency": "TWD", "items": [_ITEM], "url": ""},
     "store": {
@@ -70,8 +73,19 @@ KNOWN: dict[str, Any] = {
     "message": {"unsubscribe_url": "", "view_url": ""},
 }
 
-ENVIRONMENT = Environment(undefined=StrictUndefined, autoescape=False)
-HTML_ENVIRONMENT = Environment(undefined=StrictUndefined, autoescape=True)
+# The namespaces of what a message is about: a value of theirs missing at send time is undefined, not blank.
+COMMERCE = ("order", "cart", "store", "shop")
+
+
+class _Undefined(FalsyStrictUndefined):
+    """Output of an undefined value fails; a test of it ({% if order.pickup_code %}) is false and
+    | default: gives the default, so a template marks what it can do without."""
+
+    force_liquid_default = True
+
+
+ENVIRONMENT = Environment(undefined=_Undefined, autoescape=False)
+HTML_ENVIRONMENT = Environment(undefined=_Undefined, autoescape=True)
 
 
 class _Open(dict[str, Any]):
@@ -159,8 +173,28 @@ def check(variants: Mapping[str, Mapping[str, str]]) -> None:
         raise TemplateInvalid("the template cannot be saved", details=problems)
 
 
+def named_paths(parts: Mapping[str, str]) -> list[tuple[Any, ...]]:
+    """Every variable path the parts name (in any branch), as segments: ("order", "items")."""
+    found: list[tuple[Any, ...]] = []
+    for part, source in parts.items():
+        for segments in _parsed(part, source).global_variable_segments():
+            if tuple(segments) not in found:
+                found.append(tuple(segments))
+    return found
+
+
+def _present(value: Any) -> Any:
+    """value without its null, empty text and empty list entries, which are then undefined."""
+    if isinstance(value, Mapping):
+        return {k: _present(v) for k, v in value.items() if v is not None and v != "" and v != []}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
 def fill(context: Mapping[str, Any]) -> dict[str, Any]:
-    """context completed so every known variable is defined: a fact the person lacks renders empty."""
+    """context completed so every known variable is defined: a fact the person lacks renders empty. The
+    order, cart, store and shop are as given, their missing values undefined: never rendered blank."""
 
     def complete(shape: Any, given: Any) -> Any:
         if shape is None:
@@ -174,7 +208,12 @@ def fill(context: Mapping[str, Any]) -> dict[str, Any]:
             return list(given) if isinstance(given, list) else []
         return given
 
-    return {name: complete(shape, context.get(name)) for name, shape in KNOWN.items()}
+    filled = {
+        name: complete(shape, context.get(name)) for name, shape in KNOWN.items() if name not in COMMERCE
+    }
+    return filled | {
+        name: _present(context[name]) for name in COMMERCE if isinstance(context.get(name), Mapping)
+    }
 
 
 class _Blank(dict[str, Any]):
@@ -185,15 +224,17 @@ class _Blank(dict[str, Any]):
 
 
 def render(channel: str, parts: Mapping[str, str], context: Mapping[str, Any]) -> dict[str, str]:
-    """The variant rendered for one person; context holds the known variables (missing ones render empty)."""
+    """The variant rendered for one person; context holds the known variables. A profile fact the person
+    lacks renders empty; a missing order, cart, store or shop value fails the rendering (TemplateInvalid)."""
     filled = fill(context)
     rendered: dict[str, str] = {}
     for part, source in parts.items():
         try:
             rendered[part] = _parsed(part, source).render(**filled)
         except LiquidError as exc:
+            rule = str(exc.message if getattr(exc, "message", None) else exc)
             raise TemplateInvalid(
-                f"the {channel} {part} cannot be rendered",
-                details=[{"field": f"variants.{channel}.{part}", "rule": str(exc)}],
+                f"the {channel} {part} cannot be rendered: {rule}",
+                details=[{"field": f"variants.{channel}.{part}", "rule": rule}],
             ) from None
     return rendered

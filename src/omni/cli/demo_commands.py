@@ -24,6 +24,7 @@ from omni.cli.profile_commands import match_profiles
 from omni.cli.server_commands import BackgroundServer
 from omni.consumers import ALL_CONSUMERS
 from omni.db.engine import Database
+from omni.demo.journeys import JourneysSummary
 from omni.demo.loader import DEMO_PASSWORD, demo_end_date, load_demo
 from omni.demo.simulate import simulate
 from omni.demo.truth import GroundTruthWriter, SimulationStats, written_identifiers
@@ -65,6 +66,18 @@ def print_stats(stats: SimulationStats) -> None:
         for label, value in rows:
             table.add_row(str(label), f"{value:,}" if isinstance(value, int) else str(value))
         console.print(table)
+
+
+def _print_journeys(journeys: JourneysSummary) -> None:
+    """What the ready-made journeys did with the demo's live shoppers and orders."""
+    console.print(
+        f"journeys: {journeys.shoppers} live shoppers checked out, "
+        f"{journeys.live_orders} customers ordered again"
+    )
+    for activity in journeys.activity:
+        console.print(f"  {activity.describe()}")
+    for label, text in journeys.samples:
+        console.print(f"  {label}: {text}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -140,6 +153,8 @@ def register(app: typer.Typer) -> None:
                 f"{summary.sent:,} events sent through the tracking API, {summary.imported_customers:,} CRM "
                 f"customers imported, ground truth in {truth_dir}, ready in {elapsed:.0f} s"
             )
+            if summary.journeys is not None:
+                _print_journeys(summary.journeys)
             if not serve:
                 return
             console.print(f"\n[bold]Omni is serving at {server.url}[/]")

@@ -30,7 +30,7 @@ from omni.catalog.schemas import LocationCreate, LocationKind
 from omni.db.engine import Database
 from omni.demo import commerce
 from omni.demo.catalogue import save_catalogue
-from omni.demo.journeys import prepare_journeys
+from omni.demo.journeys import JourneysSummary, prepare_journeys
 from omni.demo.segments import prepare_segments
 from omni.demo.simulate import simulate
 from omni.demo.stock import stock_the_shelves
@@ -63,6 +63,7 @@ class DemoSummary:
     sent: int
     imported_customers: int
     logins: list[DemoLogin]
+    journeys: JourneysSummary | None = None
 
 
 def _locations(world: World) -> Iterator[LocationCreate]:
@@ -319,5 +320,7 @@ def load_demo(
     imported = import_crm(database, crm_export, timezone=timezone)
     online.place_orders(database)
     prepare_segments(database)
-    prepare_journeys(database)
-    return DemoSummary(stats=stats, sent=sent, imported_customers=imported.imported_rows, logins=logins)
+    journeys = prepare_journeys(database)
+    return DemoSummary(
+        stats=stats, sent=sent, imported_customers=imported.imported_rows, logins=logins, journeys=journeys
+    )

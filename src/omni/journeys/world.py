@@ -114,12 +114,23 @@ class DatabaseWorld:
                     purpose=purpose,
                     settings=self.settings,
                     context={"journey_id": run.journey_id, "journey_run_id": run.id, "journey_node": node_id},
+                    about=self.about(run),
                     now=self._now,
                 )
         except OmniError as exc:
             return f"not sent: {exc.message}"[:300]
         reason = f": {message.error}" if message.error else ""
         return f"{channel} message {message.id} {message.status}{reason}"[:300]
+
+    def about(self, run: JourneyRun) -> dict[str, Any]:
+        """What the run's messages are about: its trigger event's properties (order_id, cart_id,
+        products ...) and its keys. The event is the one logged at the entry position."""
+        properties: dict[str, Any] = {}
+        if run.entry_key.startswith("event:") and run.entered_position > 0:
+            found = events_service.events_after(self.session, run.entered_position - 1, limit=1)
+            if found and found[0].position == run.entered_position:
+                properties = dict(found[0].properties)
+        return {**properties, **run.keys}
 
     def step_key(self, run: JourneyRun, node_id: str) -> str:
         """The idempotency key of a step's effect: journey:<run>:<node>, and :<n> on the nth visit of a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,16 +95,29 @@ class ProviderSet:
     settings: Settings
     sessions: sessionmaker[Session]
     built: dict[str, Provider]
+    given: frozenset[str] = frozenset()
+    extra_lanes: dict[tuple[str, int], Provider] = field(default_factory=dict)
 
     def get(self, name: str) -> Provider:
         if name not in self.built:
             self.built[name] = _build(name, self.settings, self.sessions)
         return self.built[name]
 
+    def lanes(self, name: str, wanted: int) -> list[Provider]:
+        """Up to wanted instances of provider name, each with a connection of its own, as many as the
+        provider allows; one when the provider was given (a stand-in has no way to make more)."""
+        first = self.get(name)
+        count = 1 if name in self.given else max(1, min(first.lanes, wanted))
+        for lane in range(1, count):
+            if (name, lane) not in self.extra_lanes:
+                self.extra_lanes[(name, lane)] = _build(name, self.settings, self.sessions)
+        return [first, *(self.extra_lanes[(name, lane)] for lane in range(1, count))]
+
     def close(self) -> None:
-        for provider in self.built.values():
+        for provider in [*self.built.values(), *self.extra_lanes.values()]:
             provider.close()
         self.built.clear()
+        self.extra_lanes.clear()
 
 
 @contextmanager
@@ -112,7 +125,7 @@ def open_providers(
     settings: Settings, sessions: sessionmaker[Session], given: Mapping[str, Provider] | None = None
 ) -> Iterator[ProviderSet]:
     """Providers for one worker run; given ones stand in for those of the same name."""
-    providers = ProviderSet(settings, sessions, dict(given or {}))
+    providers = ProviderSet(settings, sessions, dict(given or {}), frozenset(given or {}))
     try:
         yield providers
     finally:

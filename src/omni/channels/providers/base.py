@@ -48,6 +48,8 @@ class Provider(Protocol):
     # True when a message whose call was interrupted, and that lookup does not find, may be sent again
     # without a duplicate: the provider drops a second request with the same key, or lookup sees all.
     resend_safe: bool
+    # How many of its messages a worker may send at once, each lane over a connection of its own.
+    lanes: int
 
     def send(self, outgoing: Outgoing) -> str:
         """Deliver the message; return the provider's id for it, or raise ProviderError."""

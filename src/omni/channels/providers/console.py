@@ -14,6 +14,7 @@ class ConsoleProvider:
     name = "console"
     # The file is fsynced before send returns, so lookup sees every message that went out.
     resend_safe = True
+    lanes = 1
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -13,6 +13,7 @@ from omni.kit.time import utc_now
 class InboxProvider:
     name = "inbox"
     resend_safe = True
+    lanes = 1
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions

@@ -13,6 +13,7 @@ from omni.channels.providers.base import Outgoing, post, retry_key
 class LineProvider:
     name = "line"
     resend_safe = True
+    lanes = 1
 
     def __init__(self, *, base_url: str, channel_token: str, timeout: float = 15.0) -> None:
         self.url = f"{base_url.rstrip('/')}/v2/bot/message/push"

@@ -37,6 +37,7 @@ def notification(outgoing: Outgoing) -> dict[str, Any]:
 class PushProvider:
     name = "push"
     resend_safe = False
+    lanes = 1
 
     def __init__(
         self,

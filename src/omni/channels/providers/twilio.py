@@ -28,6 +28,7 @@ class TwilioProvider:
     name = "twilio"
     # Twilio's Messages API takes no idempotency key and cannot be searched by one.
     resend_safe = False
+    lanes = 1
 
     def __init__(
         self,

@@ -21,6 +21,7 @@ def sign(secret: str, body: bytes) -> str:
 class WebhookProvider:
     name = "webhook"
     resend_safe = True
+    lanes = 1
 
     def __init__(self, *, url: str, secret: str, timeout: float = 15.0) -> None:
         self.url, self.secret = url, secret
