@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from bench.event_log import postgres_database
-from omni.channels import service, tasks
+from omni.channels import outcomes, service, tasks
 from omni.channels.providers.base import Outgoing
 from omni.channels.providers.smtp import SmtpProvider, build_email
 from omni.channels.schemas import MessageContent
@@ -108,7 +108,7 @@ def run_engine(name: str, url: str, count: int, data_dir: Path) -> None:
                     ids.append(message.id)
         recorded = time.perf_counter() - started
         with database.unit_of_work() as session:
-            contents = [service.outgoing(service.get_message(session, i)) for i in ids]
+            contents = [service.outgoing(outcomes.get_message(session, i)) for i in ids]
         started = time.perf_counter()
         done = tasks.deliver_due(database, settings, limit=count, batch=50)
         delivered = time.perf_counter() - started

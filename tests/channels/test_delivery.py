@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from omni.channels import audience, service, tasks
+from omni.channels import audience, outcomes, service, tasks
 from omni.channels.models import ChannelMessage
 from omni.channels.providers.base import retry_key
 from omni.channels.schemas import MessageContent
@@ -70,7 +70,7 @@ def test_email_is_delivered_over_smtp_and_recorded_as_sent(committed: Database, 
         done = tasks.deliver_due(committed, settings)
     assert done == Counter({"sent": 1})
     with committed.unit_of_work() as session:
-        message = service.get_message(session, message_id)
+        message = outcomes.get_message(session, message_id)
         sent = events(session, "Email Sent")
     assert message.status == "sent"
     assert message.provider_message_id == sink.messages[0]["Message-ID"]
@@ -85,10 +85,10 @@ def test_an_unreachable_provider_is_retried_with_backoff_then_failed_with_its_re
     [message_id] = _queue(committed, settings, "email")
     now = utc_now()
     waits = []
-    for _ in range(service.MAX_ATTEMPTS):
+    for _ in range(outcomes.MAX_ATTEMPTS):
         tasks.deliver_due(committed, settings, now=now)
         with committed.unit_of_work() as session:
-            message = service.get_message(session, message_id)
+            message = outcomes.get_message(session, message_id)
         waits.append(message.not_before - now if message.status == "queued" else message.status)
         now = message.not_before
     assert waits == [
@@ -125,9 +125,9 @@ def test_sms_goes_through_twilio_and_its_status_callback_records_delivery(
         }
     ]
     with committed.unit_of_work() as session:
-        service.record_delivery(session, f"SM{1:032x}", "delivered")
+        outcomes.record_delivery(session, f"SM{1:032x}", "delivered")
     with committed.unit_of_work() as session:
-        assert service.get_message(session, message_id).status == "sent"
+        assert outcomes.get_message(session, message_id).status == "sent"
         assert [e.event for e in events(session, "Message Delivered")] == ["Message Delivered"]
         assert [e.properties["channel"] for e in events(session, "Message Sent")] == ["sms"]
 
@@ -268,7 +268,7 @@ def test_the_delivery_job_reconciles_then_sends_what_is_due(committed: Database,
     settings = settings_for(tmp_path)
     left, queued = _queue(committed, settings, "sms", count=2)
     with committed.unit_of_work() as session:
-        stale = service.get_message(session, left)
+        stale = outcomes.get_message(session, left)
         stale.status, stale.claimed_at = "sending", utc_now() - timedelta(hours=1)
     # when the job runs for a moment
     jobs = [JobRunner(job, committed, settings) for job in tasks.JOBS]
@@ -295,7 +295,7 @@ def test_a_mailbox_refused_for_good_is_a_bounce_with_the_servers_reason(
         done = tasks.deliver_due(committed, settings)
     assert done == Counter({"failed": 1})
     with committed.unit_of_work() as session:
-        message = service.get_message(session, message_id)
+        message = outcomes.get_message(session, message_id)
         bounced = events(session, "Email Bounced")
     assert message.error == "SMTP refused c1@example.com: 550 b'5.1.1 mailbox unavailable'"
     assert [e.properties["reason"] for e in bounced] == [message.error]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from omni.channels import service
+from omni.channels import outcomes, service
 from omni.channels.errors import ChannelNotConfigured, IdempotencyKeyReused, TemplateInvalid
 from omni.channels.models import ChannelMessage
 from omni.channels.schemas import MessageContent, TemplateSave
@@ -197,7 +197,7 @@ def test_unsubscribe_records_the_consent_decision_profiles_honour(session: Sessi
     message = _send(session, tmp_path, amy, "email", "k1")
     before = events_service.head_position(session)
     # when the person unsubscribes through its link, and the log is processed
-    service.unsubscribe(session, message.id, via="one_click")
+    outcomes.unsubscribe(session, message.id, via="one_click")
     reindex(session, after=before)
     # then their email marketing consent is denied, and the next marketing email is skipped
     consent = {(c.channel, c.purpose): c.status for c in profiles_service.consent_of(session, amy)}
@@ -213,9 +213,9 @@ def test_opens_and_clicks_are_logged_once_each(session: Session, tmp_path: Path)
     amy = member(session, "c1")
     message = _send(session, tmp_path, amy, "email", "k1")
     for _ in range(2):
-        service.record_open(session, message.id)
-        service.record_click(session, message.id, "https://shop.test/sale")
-    service.record_click(session, message.id, "https://shop.test/other")
+        outcomes.record_open(session, message.id)
+        outcomes.record_click(session, message.id, "https://shop.test/sale")
+    outcomes.record_click(session, message.id, "https://shop.test/other")
     assert len(events(session, "Email Opened")) == 1
     assert [e.properties["url"] for e in events(session, "Email Link Clicked")] == [
         "https://shop.test/sale",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from omni.channels import repository, service
+from omni.channels import outcomes, repository
 from omni.channels.errors import MessageNotFound, NoAddress
 from omni.channels.models import InboxMessage, PushSubscription
 from omni.channels.schemas import PushSubscriptionCreate
@@ -59,5 +59,5 @@ def mark_read(session: Session, profile_id: int, item_id: int) -> InboxMessage:
         )
     if item.read_at is None:
         item.read_at = utc_now()
-        service.record_open(session, item.message_id)
+        outcomes.record_open(session, item.message_id)
     return item

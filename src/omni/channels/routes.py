@@ -19,7 +19,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from omni.channels import audience, inbound, service, tasks, tracking
+from omni.channels import audience, inbound, outcomes, service, tasks, tracking
 from omni.channels.errors import BadSignature
 from omni.channels.providers import configured
 from omni.channels.providers.twilio import signature_valid
@@ -96,7 +96,7 @@ def send_message(
 
 @router.get("/messages/{message_id}", response_model=MessageRead, summary="A message and its outcome")
 def read_message(message_id: MessageId, session: SessionDep) -> MessageRead:
-    return MessageRead.model_validate(service.get_message(session, message_id))
+    return MessageRead.model_validate(outcomes.get_message(session, message_id))
 
 
 @router.post("/messages/preview", response_model=PreviewRead, summary="Preview a message for a person")
@@ -172,7 +172,7 @@ def vapid_public_key(request: Request) -> dict[str, str | None]:
 @public_router.get("/t/o/{token}.gif", summary="Open pixel")
 def opened(token: str, session: SessionDep, request: Request) -> Response:
     message_id, _ = _tokens(request).read("open", token)
-    service.record_open(session, message_id)
+    outcomes.record_open(session, message_id)
     return Response(PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
@@ -183,7 +183,7 @@ def clicked(token: str, session: SessionDep, request: Request) -> Response:
         raise BadSignature(
             "the link names no destination", details=[{"field": "token", "rule": "a click token"}]
         )
-    service.record_click(session, message_id, url)
+    outcomes.record_click(session, message_id, url)
     return RedirectResponse(url, status_code=302)
 
 
@@ -204,7 +204,7 @@ def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
 def unsubscribe(token: str, session: SessionDep, request: Request) -> HTMLResponse:
     """RFC 8058 one-click: the mail client POSTs List-Unsubscribe=One-Click; no login, no further step."""
     message_id, _ = _tokens(request).read("unsubscribe", token)
-    message = service.unsubscribe(session, message_id, via="one_click")
+    message = outcomes.unsubscribe(session, message_id, via="one_click")
     return HTMLResponse(
         "<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribed</title></head><body>"
         f"<p>You will no longer receive marketing by {escape(message.channel)}.</p></body></html>"
@@ -255,7 +255,7 @@ async def twilio_status(request: Request) -> Response:
 
     def handle() -> None:
         with database.unit_of_work() as session:
-            service.record_delivery(
+            outcomes.record_delivery(
                 session,
                 fields.get("MessageSid", ""),
                 fields.get("MessageStatus", ""),

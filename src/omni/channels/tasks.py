@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from omni.channels import outcomes as message_outcomes
 from omni.channels import repository, service
 from omni.channels.models import ChannelMessage
 from omni.channels.policy import RateLimiter
@@ -98,7 +99,9 @@ def _record(database: Database, outcomes: Outcomes, now: datetime | None) -> Cou
     """Record a batch's outcomes in one transaction: one commit per batch rather than per message, as a
     worker killed mid-batch leaves the whole batch "sending" either way (it was claimed in one commit)."""
     with database.unit_of_work() as session:
-        return Counter(message.status for message in service.record_outcomes(session, outcomes, now=now))
+        return Counter(
+            message.status for message in message_outcomes.record_outcomes(session, outcomes, now=now)
+        )
 
 
 def deliver_due(
@@ -162,14 +165,14 @@ def deliver_now(database: Database, settings: Settings, message_id: int) -> str:
         with open_providers(settings, database.sessions) as providers:
             _record(database, _send_batch(claimed, providers, limiter, None), None)
     with database.unit_of_work() as session:
-        return service.get_message(session, message_id).status
+        return message_outcomes.get_message(session, message_id).status
 
 
 def _resolve(session: Session, message: ChannelMessage, providers: ProviderSet) -> str:
     provider = providers.get(message.provider)
     found = provider.lookup(service.outgoing(message))
     if found is not None:
-        service.record_sent(session, message.id, found)
+        message_outcomes.record_sent(session, message.id, found)
         return "sent"
     at = utc_now()
     message.updated_at = at
