@@ -18,8 +18,9 @@ from omni.kit.time import utc_now
 from omni.orders import order_events, repository
 from omni.orders.errors import IllegalTransition, OrderInvalid, WrongPickupCode
 from omni.orders.models import Order, OrderLine
+from omni.orders.placement import line_reference
 from omni.orders.schemas import OrderRead
-from omni.orders.service import get_order, line_reference, order_read, record_step
+from omni.orders.service import get_order, order_read, record_step
 from omni.orders.states import (
     OPEN_STATES,
     Action,
