@@ -26,7 +26,7 @@ from omni.db.engine import Database
 from omni.events import service as events_service
 from omni.identity import service as identity_service
 from omni.migrations import runner
-from omni.profiles import service as profiles_service
+from omni.profiles import indexing as profiles_indexing
 from omni.settings import Settings
 
 VARIANT = {
@@ -66,7 +66,7 @@ def member(database: Database) -> int:
         )
         batch = events_service.events_after(session, 0, limit=10)
         identity_service.stitch(session, batch)
-        profiles_service.index_events(session, batch)
+        profiles_indexing.index_events(session, batch)
         found = identity_service.find_profile(session, "user_id", "bench-1")
         assert found is not None
         return found

@@ -20,7 +20,7 @@ from omni.demo.simulate import simulate
 from omni.events import service as events_service
 from omni.identity import service as identity_service
 from omni.migrations import runner
-from omni.profiles import service as profiles_service
+from omni.profiles import indexing as profiles_indexing
 from omni.settings import Settings
 from tests.builders import PASSWORD, make_user
 from tests.e2e.conftest import Tab, _wait_until_healthy
@@ -72,7 +72,7 @@ def _load_simulated_retailer(database: Database) -> None:
             events_service.append_events(session, records)
         batch = events_service.events_after(session, 0, limit=1_000_000)
         identity_service.stitch(session, batch)
-        profiles_service.index_events(session, batch)
+        profiles_indexing.index_events(session, batch)
         make_user(session, role=Role.MARKETER, email="marketer@shop.example")
 
 

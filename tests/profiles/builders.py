@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from omni.events import service as events_service
-from omni.profiles import service as profiles_service
+from omni.profiles import indexing as profiles_indexing
 from tests.identity.builders import message, stitch_new
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ def ingest(
         )
         events_service.append_events(session, records)
     stitch_new(session, after=before)
-    profiles_service.index_events(session, events_service.events_after(session, 0, limit=100_000))
+    profiles_indexing.index_events(session, events_service.events_after(session, 0, limit=100_000))
 
 
 def identify(

@@ -10,7 +10,7 @@ from omni.events import service as events_service
 from omni.identity import service as identity_service
 from omni.identity.errors import ProfileNotFound
 from omni.kit.errors import ValidationFailed
-from omni.profiles import consent_changes, definitions, service
+from omni.profiles import consent_changes, definitions, indexing, service
 from omni.profiles.errors import (
     ComputedTraitExists,
     ComputedTraitInvalid,
@@ -181,7 +181,7 @@ def test_indexing_a_batch_again_changes_nothing(session: Session) -> None:
         for m in (ProfileActivity, TraitObservation, ComputedTraitInput)
     ]
     # when the consumer sees the whole log again (a crash before its cursor moved)
-    service.index_events(session, events_service.events_after(session, 0, limit=1000))
+    indexing.index_events(session, events_service.events_after(session, 0, limit=1000))
     # then
     assert (
         [

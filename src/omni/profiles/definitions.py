@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from omni.kit.time import utc_now
 from omni.profiles import computed, repository
 from omni.profiles.errors import ComputedTraitExists, ComputedTraitInvalid, ComputedTraitNotFound
+from omni.profiles.indexing import definition_of, input_row
 from omni.profiles.models import ComputedTrait, ComputedTraitInput
 from omni.profiles.schemas import ComputedTraitCreate, ComputedTraitRead
-from omni.profiles.service import definition_of, input_row
 
 
 def _check(body: ComputedTraitCreate) -> None:

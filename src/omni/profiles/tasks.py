@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from omni.events.consumers import Consumer
-from omni.profiles import service
-from omni.profiles.service import LoggedEvent
+from omni.profiles import indexing
+from omni.profiles.indexing import LoggedEvent
 
 
 def index_events(session: Session, batch: Sequence[LoggedEvent]) -> None:
     """Record the batch's traits, consent decisions, computed-trait inputs and timeline lines."""
-    service.index_events(session, batch)
+    indexing.index_events(session, batch)
 
 
 INDEX = Consumer(
