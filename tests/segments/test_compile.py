@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from omni.segments import compile as c
 from omni.segments import membership, offline, predefined, repository, service
-from tests.segments.builders import NOW, make_segment, person, shop
+from tests.segments.builders import NOW, ingest, make_segment, person, shop, track
 
 SHOES = {"property": "category", "op": "eq", "value": "鞋"}
 CASES: list[tuple[str, dict[str, Any], set[str]]] = [
@@ -119,3 +119,33 @@ def test_evaluating_a_few_people_agrees_with_evaluating_everyone(session: Sessio
         alone |= repository.profile_ids(session, ctx, c.members(ctx, tree))
     # then the members are the same
     assert alone == everyone
+
+
+def test_an_event_earlier_in_the_same_second_as_now_counts_on_every_engine(
+    session: Session, tmp_path: Path
+) -> None:
+    # given bob's third shoe view, 250 ms into the second in which the segment is evaluated
+    shop(session)
+    ingest(
+        session,
+        track(
+            "bob-fresh-view",
+            "Product Viewed",
+            user_id="bob",
+            properties={"category": "鞋", "sku": "SH-1"},
+            when=NOW.replace(microsecond=250_000),
+        ),
+    )
+    definition = {"event": "Product Viewed", "min_times": 3, "within_days": 7, "where": [SHOES]}
+    tree = service.check(session, definition)
+    now = NOW.replace(microsecond=500_000)
+    ctx = service.context(session, now=now)
+    offline.export_tables(session, tmp_path)
+    # when it is evaluated at that moment, as the consumer does right after the event is logged
+    on_store = repository.profile_ids(session, ctx, c.members(ctx, tree))
+    with offline.duckdb_over(tmp_path) as duck:
+        duck_ctx = c.Context(engine="duckdb", now=now, priority=ctx.priority)
+        on_duckdb = offline.profile_ids(duck, duck_ctx, lambda k: c.members(k, tree))
+    # then bob's third view counts, on the store and on DuckDB
+    assert _names(session, on_store) == {"ann", "bob"}
+    assert on_duckdb == on_store

@@ -114,6 +114,15 @@ class Context:
         # Whole seconds: SQLite compares stored times as text, and a literal without fractions sorts first.
         return (self.now - timedelta(days=days)).replace(microsecond=0) if days else None
 
+    @property
+    def until(self) -> datetime:
+        """Events before this moment have happened: the end of now's second, compared with <.
+
+        Also whole seconds for SQLite; rounding down instead would leave out an event logged earlier
+        in the same second, which the consumer evaluating it right away would then never count.
+        """
+        return self.now.replace(microsecond=0) + timedelta(seconds=1)
+
 
 # A table of one column, profile_id, each live profile once.
 Members: TypeAlias = ir.Table
@@ -303,7 +312,7 @@ def person_events(ctx: Context, leaf: d.Event | d.Orders) -> ir.Table:
     rows = activity.filter(activity.type == "track", activity.event == name)
     since = ctx.since(leaf.within_days)
     if since is not None:
-        rows = rows.filter(rows.occurred_at >= since, rows.occurred_at <= ctx.now.replace(microsecond=0))
+        rows = rows.filter(rows.occurred_at >= since, rows.occurred_at < ctx.until)
     if leaf.channel:
         rows = rows.filter(rows.channel == leaf.channel)
     if isinstance(leaf, d.Event):
@@ -400,7 +409,7 @@ def _leaf(ctx: Context, leaf: d.Node) -> Members:
 def _computed(ctx: Context, leaf: d.ComputedTrait) -> Members:
     ref = ctx.computed[leaf.name]
     inputs = ctx.t["profile_computed_input"]
-    rows = inputs.filter(inputs.trait_id == ref.id, inputs.occurred_at <= ctx.now.replace(microsecond=0))
+    rows = inputs.filter(inputs.trait_id == ref.id, inputs.occurred_at < ctx.until)
     since = ctx.since(ref.window_days)
     if since is not None:
         rows = rows.filter(rows.occurred_at >= since)

@@ -57,7 +57,7 @@ def _announce(
     changed = [*entered, *exited]
     if not changed:
         return
-    addresses = repository.addresses(session, ctx, changed)
+    addresses = repository.addresses(session, changed)
     payloads = []
     for profile_id, event in [
         *((p, "Segment Entered") for p in entered),

@@ -7,9 +7,22 @@ from datetime import datetime
 from typing import Any
 
 import ibis.expr.types as ir
-from sqlalchemy import Select, delete, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    bindparam,
+    column,
+    delete,
+    insert,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from omni.db.types import UTCDateTime
 from omni.segments import compile as c
 from omni.segments.models import ProfileTag, Segment, SegmentMember, SegmentVersion
 
@@ -40,18 +53,29 @@ def distinct_names(session: Session, ctx: c.Context, table: str, column: str) ->
     return {str(row[0]) for row in run(session, ctx, expression)}
 
 
-def addresses(session: Session, ctx: c.Context, profiles: Sequence[int]) -> dict[int, tuple[str, str]]:
+# Identity's identifiers, read by table name as the compiled expressions read them (no model import);
+# a plain statement, compiled once, as Ibis compiling one query per chunk cost most of a large recompute.
+_IDENTIFIER = table(
+    "identity_identifier",
+    column("profile_id", BigInteger()),
+    column("kind", String()),
+    column("value", String()),
+    column("last_seen_at", UTCDateTime()),
+)
+_ADDRESSABLE = select(_IDENTIFIER).where(
+    _IDENTIFIER.c.kind.in_([kind for kind, _ in ADDRESS_FIELDS]),
+    _IDENTIFIER.c.profile_id.in_(bindparam("profiles", expanding=True)),
+)
+
+
+def addresses(session: Session, profiles: Sequence[int]) -> dict[int, tuple[str, str]]:
     """For each profile, the message field and identifier a Segment event about it is sent under."""
-    identifier = ctx.t["identity_identifier"]
     kinds = [kind for kind, _ in ADDRESS_FIELDS]
-    held: dict[int, list[tuple[int, str, str, str]]] = {}
+    held: dict[int, list[tuple[int, datetime, str, str]]] = {}
     for start in range(0, len(profiles), CHUNK):
         chunk = list(profiles[start : start + CHUNK])
-        rows = identifier.filter(identifier.kind.isin(kinds), identifier.profile_id.isin(chunk)).select(
-            "profile_id", "kind", "value", "last_seen_at"
-        )
-        for profile_id, kind, value, seen in run(session, ctx, rows):
-            held.setdefault(int(profile_id), []).append((kinds.index(kind), str(seen), kind, value))
+        for profile_id, kind, value, seen in session.execute(_ADDRESSABLE, {"profiles": chunk}):
+            held.setdefault(int(profile_id), []).append((kinds.index(kind), seen, kind, value))
     fields = dict(ADDRESS_FIELDS)
     chosen: dict[int, tuple[str, str]] = {}
     for profile_id, options in held.items():
