@@ -3,7 +3,8 @@
 Analytics owns no tables. It reads people's activity and consent as the profile domain exposes them and
 identifiers as identity exposes them, and composes them in portable SQLAlchemy Core, so the same
 statement runs on SQLite and PostgreSQL. Sequences (funnels, paths, cohorts) are then walked in Python
-per person, as they are awkward and unportable in SQL.
+per person, as they are awkward and unportable in SQL; funnels that funnel_sql covers are computed by
+the store itself.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select, text
 from sqlalchemy.orm import Session
 
+from omni.analytics import funnel_sql, funnels
 from omni.analytics.schemas import AnalyticsFilters
 from omni.identity import service as identity_service
 from omni.profiles import service as profiles_service
@@ -137,6 +139,29 @@ def person_events(
     rows = session.execute(query.execution_options(yield_per=STREAM_CHUNK))
     for person, at, position, kind, event, channel, store, properties in rows:
         yield PersonEvent(person, at, position, kind, event, channel, store, properties or {})
+
+
+def funnel_attempts(
+    session: Session,
+    filters: AnalyticsFilters,
+    zone: ZoneInfo,
+    funnel: funnels.Funnel,
+    breakdown: str | None,
+) -> list[funnels.Attempt]:
+    """Each person's best attempt at funnel (one the SQL plan covers), computed by the store itself."""
+    start, end = local_bounds(filters, zone)
+    segment = segments_service.find(session, filters.segment) if filters.segment else None
+    scope = funnel_sql.Scope(
+        start=start,
+        end=end,
+        channel=filters.channel,
+        store=filters.store,
+        # An unknown segment has no members (no segment has id -1); check_filters reports it first.
+        segment_id=segment.id if segment is not None else (-1 if filters.segment else None),
+    )
+    sql = funnel_sql.sql_of(session.get_bind().dialect.name, funnel, scope, breakdown, summed=False)
+    rows = session.execute(text(sql)).all()
+    return funnel_sql.as_attempts(rows)
 
 
 def everyone(session: Session) -> list[int]:

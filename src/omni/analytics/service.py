@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from omni.analytics import (
     frequency,
+    funnel_sql,
     funnels,
     omnichannel,
     paths,
@@ -29,6 +30,7 @@ from omni.analytics.repository import (
     ORDER_COMPLETED,
     PersonEvent,
     everyone,
+    funnel_attempts,
     identifier_kinds,
     local_bounds,
     marketing_consent,
@@ -86,6 +88,10 @@ def _funnel_attempts(
     zone: ZoneInfo,
     breakdown: Breakdown | None,
 ) -> Iterator[funnels.Attempt]:
+    """Each person's best attempt (every attempt with repeat): from the SQL plan where it is exact."""
+    if funnel_sql.eligible(funnel):
+        yield from funnel_attempts(session, filters, zone, funnel, breakdown)
+        return
     names = {step.event for step in funnel.steps}
     events = person_events(session, filters, zone, names=names)
     for person, own in groupby(events, key=lambda e: e.person):
