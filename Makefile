@@ -34,8 +34,8 @@ fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
 
 # Each benchmark prints its figures next to a baseline measured in the same run.
-BENCHES := event_log http_ingest import_orders identity_stitching matching profile_lookup segments \
-	inventory_reservations channels_email journeys_runtime
+BENCHES := event_log http_ingest import_orders identity_stitching matching profile_lookup segments segments_incremental \
+	inventory_reservations channels_email journeys_runtime funnels
 bench: $(STAMP)
 	for b in $(BENCHES); do echo "== $$b"; $(BIN)/python -m bench.$$b || exit 1; done
 

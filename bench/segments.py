@@ -1,46 +1,39 @@
-"""Segment recompute benchmark: one 3-condition segment on DuckDB (over Parquet) and on the operational store.
+"""Segment recompute benchmark: one 3-condition segment on DuckDB (over Parquet) and on the stores.
 
-Run: `.venv/bin/python -m bench.segments --customers 10000` (about 20 events per customer). The tables the
-segments layer reads (identity profiles, identifiers, attributions, the profile timeline) are filled directly
-with synthetic shoppers (not timed): the benchmark measures membership, not ingestion. Timed in one run:
-  - baseline: a hand-written GROUP BY counting each person's Product Viewed events, on each engine;
-  - members: the segment compiled by Ibis and run (the query alone);
-  - recompute: membership.recompute on the operational store (query, member rows, Segment Entered events);
-  - DuckDB: the Parquet export (reported apart) and the same compiled query over it.
+Run: `.venv/bin/python -m bench.segments` (10,000 customers, ~200,000 events) or, at the issue's scale,
+`.venv/bin/python -m bench.segments --customers 1000000` (~20,000,000 events). The shoppers come from
+bench/synthetic_log.py (DuckDB SQL, not timed against the product): Parquet in the layout
+omni.segments.offline exports, and bulk loads into SQLite / PostgreSQL migrated by Alembic.
+Timed in one run, per engine:
+  - baseline: a hand-written GROUP BY counting each person's Product Viewed events;
+  - members: the segment compiled by Ibis and run (the query alone, ids fetched);
+  - recompute (stores): membership.recompute (query, member rows, Segment Entered events), first and again.
 The segment: viewed 鞋 3+ times in 30 days AND no order in 30 days AND at least one order ever.
-PostgreSQL is measured when OMNI_BENCH_POSTGRES_URL answers (see bench/event_log.py); --engines picks.
-Figures are extrapolated linearly to 20,000,000 events, which assumes the plans stay scans and hash joins.
+Every engine must find the same members. PostgreSQL is measured when OMNI_BENCH_POSTGRES_URL answers.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+import duckdb
+from sqlalchemy import text
 
-from bench.event_log import postgres_database
+from bench import synthetic_log
 from omni.db.engine import Database
-from omni.identity.models import EventAttribution, Identifier, IdentityProfile
-from omni.migrations import runner
-from omni.profiles.models import ProfileActivity
 from omni.segments import compile as c
+from omni.segments import definitions as d
 from omni.segments import membership, offline, repository, service
 from omni.segments.schemas import SegmentCreate
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
-CATEGORIES = ("鞋", "包", "上衣", "褲", "配件", "外套", "洋裝", "童裝")
-CHANNELS = ("web", "app", "pos", "marketplace")
-TARGET_EVENTS = 20_000_000
-CHUNK = 10_000
 SEGMENT = {
     "all": [
         {"event": "Product Viewed", "min_times": 3, "within_days": 30,
@@ -56,60 +49,8 @@ BASELINE = (
 )
 
 
-def _fill(database: Database, customers: int, seed: int) -> int:
-    """Write customers synthetic shoppers with ~20 events each; return the number of events."""
-    rng = random.Random(seed)
-    position = 0
-    with database.unit_of_work() as session:
-        people = [{"id": i, "created_at": NOW} for i in range(1, customers + 1)]
-        ids = [
-            {"id": i, "kind": "user_id", "value": f"u{i}", "profile_id": i, "born_profile_id": i,
-             "first_seen_at": NOW, "last_seen_at": NOW, "source": "web", "first_message_id": f"m{i}"}
-            for i in range(1, customers + 1)
-        ]  # fmt: skip
-        for rows, model in ((people, IdentityProfile), (ids, Identifier)):
-            for start in range(0, len(rows), CHUNK):
-                session.execute(insert(model), rows[start : start + CHUNK])
-        activity: list[dict[str, Any]] = []
-        attribution: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            session.execute(insert(ProfileActivity), activity)
-            session.execute(insert(EventAttribution), attribution)
-            activity.clear()
-            attribution.clear()
-
-        for person in range(1, customers + 1):
-            taste = rng.choice(CATEGORIES)
-            for _ in range(rng.randint(10, 30)):
-                position += 1
-                at = NOW - timedelta(days=rng.random() * 180)
-                channel = rng.choice(CHANNELS)
-                properties: dict[str, Any]
-                if rng.random() < 0.08:
-                    event, properties = "Order Completed", {"revenue_minor": rng.randint(300, 9000) * 100}
-                else:
-                    category = taste if rng.random() < 0.5 else rng.choice(CATEGORIES)
-                    event, properties = (
-                        "Product Viewed",
-                        {"category": category, "sku": f"SKU-{rng.randint(1, 500)}"},
-                    )
-                row: dict[str, Any] = {
-                    "position": position,
-                    "occurred_at": at,
-                    "type": "track",
-                    "event": event,
-                }
-                activity.append({**row, "channel": channel, "source": channel, "properties": properties})
-                attribution.append({"position": position, "identifier_id": person})
-                if len(activity) >= CHUNK:
-                    flush()
-        if activity:
-            flush()
-    return position
-
-
-def _best(runs: int, work: Callable[[], Any]) -> float:
+def timed(runs: int, work: Callable[[], Any]) -> float:
+    """Median seconds of runs calls of work."""
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -118,83 +59,100 @@ def _best(runs: int, work: Callable[[], Any]) -> float:
     return statistics.median(times)
 
 
-def _row(label: str, seconds: float, baseline: float, events: int) -> None:
-    at_target = seconds * TARGET_EVENTS / events
-    ratio = seconds / baseline
-    print(f"  {label:<44} {seconds:8.3f} s  {ratio:6.2f}x baseline  ~{at_target:7.1f} s at 20M events")
+def _row(label: str, seconds: float, baseline: float) -> None:
+    print(f"  {label:<48} {seconds:8.3f} s  {seconds / baseline:6.2f}x baseline")
 
 
-def run_engine(label: str, url: str, customers: int, seed: int, duckdb_too: bool) -> None:
-    database = Database(url)
-    runner.upgrade(database.engine)
-    started = time.perf_counter()
-    events = _fill(database, customers, seed)
-    filled = time.perf_counter() - started
-    print(f"{label}: {customers:,} customers, {events:,} events (filled in {filled:.1f} s)")
+def create_segment(database: Database) -> int:
     with database.unit_of_work() as session:
-        segment_id = service.create(
+        return service.create(
             session,
             SegmentCreate(key="win_back_shoes", name="Win back shoes", definition=SEGMENT),
             by="bench",
         ).id
+
+
+def run_duckdb(duck: duckdb.DuckDBPyConnection, runs: int) -> int:
+    """The offline path: the compiled segment over the Parquet files; return the member count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        synthetic_log.write_parquet(duck, Path(tmp))
+        written = time.perf_counter() - started
+        with offline.duckdb_over(Path(tmp)) as over:
+            ctx = c.Context(engine="duckdb", now=NOW, priority=("crm", "pos", "app", "web"))
+            tree = d.parse(SEGMENT, d.Vocabulary(set(), service.SPEC_EVENTS, set(), set()))
+            baseline = timed(runs, lambda: over.execute(BASELINE).fetchall())
+            found: set[int] = set()
+
+            def members() -> None:
+                found.clear()
+                found.update(offline.profile_ids(over, ctx, lambda ctx: c.members(ctx, tree)))
+
+            query = timed(runs, members)
+    print(f"DuckDB over Parquet (Parquet written in {written:.1f} s, not timed below):")
+    _row("baseline: Product Viewed per person (SQL)", baseline, baseline)
+    _row(f"members: compiled segment, compile + run ({len(found):,})", query, baseline)
+    return len(found)
+
+
+def run_store(label: str, url: str, runs: int) -> int:
+    """The operational store: the compiled query and membership.recompute; return the member count."""
+    database = Database(url)
+    segment_id = create_segment(database)
     with database.unit_of_work() as session:
         tree = service.check(session, SEGMENT)
         ctx = service.context(session, now=NOW)
-        baseline = _best(3, lambda: session.execute(text(BASELINE)).all())
-        members: set[int] = set()
+        baseline = timed(runs, lambda: session.execute(text(BASELINE)).all())
+        found: set[int] = set()
 
-        def query() -> None:
-            members.clear()
-            members.update(repository.profile_ids(session, ctx, c.members(ctx, tree)))
+        def members() -> None:
+            found.clear()
+            found.update(repository.profile_ids(session, ctx, c.members(ctx, tree)))
 
-        _row("baseline: Product Viewed per person (SQL)", baseline, baseline, events)
-        _row("members: compiled segment query", _best(3, query), baseline, events)
+        query = timed(runs, members)
     with database.unit_of_work() as session:
-        first = _best(1, lambda: membership.recompute(session, segment_id, now=NOW))
+        first = timed(1, lambda: membership.recompute(session, segment_id, now=NOW))
     with database.unit_of_work() as session:
-        again = _best(1, lambda: membership.recompute(session, segment_id, now=NOW))
-    _row(f"recompute, first ({len(members):,} enter, events logged)", first, baseline, events)
-    _row("recompute, again (no change)", again, baseline, events)
-    if duckdb_too:
-        _duckdb(database, tree, events, len(members))
+        again = timed(1, lambda: membership.recompute(session, segment_id, now=NOW))
     database.dispose()
-
-
-def _duckdb(database: Database, tree: Any, events: int, expected: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, database.unit_of_work() as session:
-        started = time.perf_counter()
-        offline.export_tables(session, Path(tmp))
-        exported = time.perf_counter() - started
-        with offline.duckdb_over(Path(tmp)) as duck:
-            ctx = c.Context(engine="duckdb", now=NOW, priority=("crm", "pos", "app", "web"))
-            sql = c.to_sql(ctx, c.members(ctx, tree))
-            baseline = _best(3, lambda: duck.execute(BASELINE).fetchall())
-            found: list[Any] = []
-            query = _best(3, lambda: found.__setitem__(slice(None), duck.execute(sql).fetchall()))
-        print(f"DuckDB over Parquet (export {exported:.1f} s, {json.dumps(expected)} members on the store):")
-        _row("baseline: Product Viewed per person (SQL)", baseline, baseline, events)
-        _row(f"members: compiled segment query ({len(found):,})", query, baseline, events)
-        assert len(found) == expected, "DuckDB and the operational store disagree"
+    print(f"{label}:")
+    _row("baseline: Product Viewed per person (SQL)", baseline, baseline)
+    _row(f"members: compiled segment query ({len(found):,})", query, baseline)
+    _row("recompute, first (all enter, events logged)", first, baseline)
+    _row("recompute, again (no change)", again, baseline)
+    return len(found)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--engines", default="duckdb,sqlite,postgresql")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each query (median reported)")
     args = parser.parse_args()
     engines = args.engines.split(",")
-    if "sqlite" in engines:
-        with tempfile.TemporaryDirectory() as tmp:
-            run_engine(
-                "SQLite (WAL)", f"sqlite:///{tmp}/bench.db", args.customers, args.seed, duckdb_too=True
-            )
-    if "postgresql" in engines:
-        with postgres_database() as url:
+    duck = synthetic_log.duckdb_scratch()
+    started = time.perf_counter()
+    population = synthetic_log.generate(duck, customers=args.customers, seed=args.seed, now=NOW)
+    generated = time.perf_counter() - started
+    print(
+        f"{population.customers:,} customers, {population.events:,} events (generated in {generated:.1f} s)"
+    )
+    counts: dict[str, int] = {}
+    if "duckdb" in engines:
+        counts["duckdb"] = run_duckdb(duck, args.runs)
+    for engine, label in (("sqlite", "SQLite (WAL)"), ("postgresql", "PostgreSQL")):
+        if engine not in engines:
+            continue
+        started = time.perf_counter()
+        with synthetic_log.loaded_store(engine, duck) as url:
             if url is None:
-                print("PostgreSQL: not reachable, skipped")
-            else:
-                run_engine("PostgreSQL", url, args.customers, args.seed, duckdb_too=False)
+                print(f"{label}: not reachable, skipped")
+                continue
+            print(f"{label}: loaded in {time.perf_counter() - started:.1f} s (COPY/bulk, indexes, ANALYZE)")
+            counts[engine] = run_store(label, url, args.runs)
+    if len(set(counts.values())) > 1:
+        raise SystemExit(f"engines disagree on the members: {counts}")
 
 
 if __name__ == "__main__":
