@@ -1,4 +1,5 @@
-"""Every domain's consumers of the event log, in the order a worker runs them."""
+"""Every domain's consumers of the event log, in the order a worker runs them: each may read what the ones
+before it wrote for the same events, as catch_up never lets a consumer ahead of those before it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,6 @@ ALL_CONSUMERS: tuple[Consumer, ...] = (
     *profiles_tasks.CONSUMERS,
     *segments_tasks.CONSUMERS,
     *orders_tasks.CONSUMERS,
-    # Last: journeys react to Segment Entered, which the segments consumer logs in the same pass.
+    # Last: journeys read segments and orders; the Segment Entered events segments log reach them next pass.
     *journeys_tasks.CONSUMERS,
 )

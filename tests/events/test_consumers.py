@@ -122,3 +122,40 @@ def test_daily_counts_consumer_counts_per_local_day_channel_and_kind(committed: 
             (date(2026, 11, 10), "web", "Product Viewed"): 1,
         }
         assert events_service.totals_by_channel(session) == {"web": 4}
+
+
+def test_a_consumer_never_sees_an_event_the_consumers_before_it_have_not_handled(committed: Database) -> None:
+    # given stitching-like "first" and segments-like "second", and a client appending mid-pass
+    _append(committed, "a", "b")
+    handled_by_first: set[int] = set()
+    early: list[str] = []
+
+    def first(_: Session, batch: Sequence[LoggedEvent]) -> None:
+        handled_by_first.update(event.position for event in batch)
+
+    def second(_: Session, batch: Sequence[LoggedEvent]) -> None:
+        early.extend(e.message_id for e in batch if e.position not in handled_by_first)
+
+    seen: list[str] = []
+    consumers = [
+        Consumer(name="test.first", handle=first, description="runs first"),
+        _recorder(seen, name="test.between"),
+        Consumer(name="test.second", handle=second, description="reads what first wrote"),
+    ]
+
+    def arrive_between(name: str, _: int) -> None:
+        # An event arrives after "first" has finished its turn and before "second" takes its own.
+        if name == "test.between" and "late" not in seen:
+            seen.append("late")
+            _append(committed, "late")
+
+    # when every consumer catches up
+    catch_up(committed.sessions, consumers, on_progress=arrive_between)
+    # then "second" saw nothing before "first" did, and the late event was handled by all in the end
+    assert early == []
+    with committed.unit_of_work() as session:
+        assert {lag.name: lag.lag for lag in lags(session, consumers)} == {
+            "test.first": 0,
+            "test.between": 0,
+            "test.second": 0,
+        }

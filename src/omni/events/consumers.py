@@ -64,11 +64,12 @@ def _lock_cursor(session: Session, name: str) -> int:
     return int(session.scalar(select(ConsumerCursor.position).where(ConsumerCursor.name == name)) or 0)
 
 
-def process_batch(factory: sessionmaker[Session], consumer: Consumer) -> int:
-    """Process the next batch for consumer in one transaction; return how many events it handled."""
+def process_batch(factory: sessionmaker[Session], consumer: Consumer, *, until: int | None = None) -> int:
+    """Process the next batch for consumer (up to position until, when given) in one transaction; return
+    how many events it handled."""
     with factory() as session, session.begin():
         position = _lock_cursor(session, consumer.name)
-        batch = repository.events_after(session, position, consumer.batch_size)
+        batch = repository.events_after(session, position, consumer.batch_size, until=until)
         if not batch:
             return 0
         consumer.handle(session, batch)
@@ -86,14 +87,26 @@ def catch_up(
     *,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> int:
-    """Run every consumer until it reaches the head of the log; return events handled."""
+    """Run every consumer until the log has nothing new for any of them; return events handled.
+
+    Each pass runs the consumers in order up to the head of the log as it was when the pass began, so a
+    consumer never sees an event that the consumers before it (whose work it reads, e.g. segments reading
+    identity's attribution) have not handled yet. Events appended meanwhile, by clients or by consumers
+    themselves (Segment Entered for journeys), are the next pass's.
+    """
     total = 0
-    for consumer in consumers:
-        while handled := process_batch(factory, consumer):
-            total += handled
-            if on_progress:
-                on_progress(consumer.name, handled)
-    return total
+    while True:
+        with factory() as session:
+            head = repository.head_position(session)
+        handled_in_pass = 0
+        for consumer in consumers:
+            while handled := process_batch(factory, consumer, until=head):
+                handled_in_pass += handled
+                if on_progress:
+                    on_progress(consumer.name, handled)
+        total += handled_in_pass
+        if not handled_in_pass:
+            return total
 
 
 def lags(session: Session, consumers: Sequence[Consumer]) -> list[ConsumerLag]:

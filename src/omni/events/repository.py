@@ -59,11 +59,14 @@ def head_position(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(LoggedEvent.position), 0))) or 0)
 
 
-def events_after(session: Session, position: int, limit: int) -> Sequence[LoggedEvent]:
-    """Up to limit events after position, in log order."""
-    return session.scalars(
-        select(LoggedEvent).where(LoggedEvent.position > position).order_by(LoggedEvent.position).limit(limit)
-    ).all()
+def events_after(
+    session: Session, position: int, limit: int, *, until: int | None = None
+) -> Sequence[LoggedEvent]:
+    """Up to limit events after position (and at or before until, when given), in log order."""
+    query = select(LoggedEvent).where(LoggedEvent.position > position)
+    if until is not None:
+        query = query.where(LoggedEvent.position <= until)
+    return session.scalars(query.order_by(LoggedEvent.position).limit(limit)).all()
 
 
 def count_after(session: Session, position: int) -> int:
