@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from omni.channels import audience, outcomes, service, tasks
+from omni.channels import audience, outcomes, repository, service, tasks
 from omni.channels.models import ChannelMessage
 from omni.channels.providers.base import retry_key
 from omni.channels.schemas import MessageContent
@@ -300,3 +300,39 @@ def test_a_mailbox_refused_for_good_is_a_bounce_with_the_servers_reason(
     assert message.error == "SMTP refused c1@example.com: 550 b'5.1.1 mailbox unavailable'"
     assert [e.properties["reason"] for e in bounced] == [message.error]
     assert sink.messages == []
+
+
+def test_a_dead_workers_claims_go_back_to_the_queue_and_a_stale_claim_is_never_handed_over(
+    committed: Database, tmp_path: Path
+) -> None:
+    # given an email claimed by a worker that died before handing it to SMTP
+    with fakes.smtp_server() as (sink, port):
+        settings = settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+        [message_id] = _queue(committed, settings, "email")
+        with committed.unit_of_work() as session:
+            (stale,) = repository.claim_due(session, now=utc_now(), limit=1)
+        # when reconcile runs, and a live worker then claims the message afresh
+        assert tasks.reconcile(committed, settings, stale_after=timedelta(0)) == Counter({"requeued": 1})
+        with committed.unit_of_work() as session:
+            (fresh,) = repository.claim_due(session, now=utc_now(), limit=1)
+            # then the dead worker's claim, were it to wake, is no longer its own to hand over
+            assert repository.hand_over(session, [stale]) == set()
+            assert repository.hand_over(session, [fresh]) == {message_id}
+    assert (stale.attempts, fresh.attempts) == (1, 2)
+    assert sink.messages == []
+
+
+def test_a_claimed_email_is_sent_once_by_the_next_worker_after_a_crash(
+    committed: Database, tmp_path: Path
+) -> None:
+    with fakes.smtp_server() as (sink, port):
+        settings = settings_for(tmp_path, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+        [message_id] = _queue(committed, settings, "email")
+        with committed.unit_of_work() as session:
+            repository.claim_due(session, now=utc_now(), limit=1)  # and the worker dies here
+        tasks.reconcile(committed, settings, stale_after=timedelta(0))
+        done = tasks.deliver_due(committed, settings)
+    assert done == Counter({"sent": 1})
+    assert len(sink.messages) == 1
+    with committed.unit_of_work() as session:
+        assert outcomes.get_message(session, message_id).status == "sent"

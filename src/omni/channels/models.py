@@ -17,7 +17,8 @@ class ChannelMessage(Base):
     """One message to one person on one channel: its intent, recorded before any provider is called.
 
     The unique idempotency key makes a second intent for the same step impossible; status moves
-    queued -> sending -> sent | failed | unknown, and a row in "sending" is never sent again by the system.
+    queued -> claimed -> sending -> sent | failed | unknown. A "claimed" row was never handed to a provider,
+    so a dead worker's claims go back to the queue; a row in "sending" is never sent again by the system.
     """
 
     __tablename__ = "channel_message"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from omni.channels.models import ChannelMessage, InboxMessage, PushSubscription
@@ -37,7 +37,7 @@ def recently_sent(session: Session, profile_id: int, *, since: datetime, besides
 def claim_due(
     session: Session, *, now: datetime, limit: int, ids: Sequence[int] | None = None
 ) -> Sequence[ChannelMessage]:
-    """Mark up to limit due queued messages as sending, oldest first, and return them.
+    """Mark up to limit due queued messages as claimed, oldest first, and return them.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so several workers each claim different messages;
     SQLite has one writer at a time, and the status check in the UPDATE keeps a row from being claimed
@@ -57,11 +57,31 @@ def claim_due(
     claimed = session.scalars(
         update(ChannelMessage)
         .where(ChannelMessage.id.in_(query), ChannelMessage.status == "queued")
-        .values(status="sending", claimed_at=now, updated_at=now, attempts=ChannelMessage.attempts + 1)
+        .values(status="claimed", claimed_at=now, updated_at=now, attempts=ChannelMessage.attempts + 1)
         .returning(ChannelMessage)
         .execution_options(synchronize_session=False)
     ).all()
     return sorted(claimed, key=lambda row: (row.not_before, row.id))
+
+
+def hand_over(session: Session, claimed: Sequence[ChannelMessage]) -> set[int]:
+    """Mark claimed messages as sending, just before their provider is called; the ids still ours.
+
+    A claim is ours while its status is "claimed" with the attempt number we claimed it under: reconcile
+    may have given a stalled worker's claims back to the queue, and another worker may hold them now.
+    """
+    if not claimed:
+        return set()
+    ours = or_(*(and_(ChannelMessage.id == m.id, ChannelMessage.attempts == m.attempts) for m in claimed))
+    return set(
+        session.scalars(
+            update(ChannelMessage)
+            .where(ChannelMessage.status == "claimed", ours)
+            .values(status="sending")
+            .returning(ChannelMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def lock_messages(session: Session, ids: Sequence[int]) -> Sequence[ChannelMessage]:
@@ -74,10 +94,10 @@ def lock_messages(session: Session, ids: Sequence[int]) -> Sequence[ChannelMessa
 
 
 def in_flight(session: Session, *, claimed_before: datetime, limit: int) -> Sequence[ChannelMessage]:
-    """Messages claimed before a moment and never recorded: their worker stopped mid-send."""
+    """Messages claimed before a moment and never recorded: their worker stopped before or mid-send."""
     query = (
         select(ChannelMessage)
-        .where(ChannelMessage.status == "sending", ChannelMessage.claimed_at <= claimed_before)
+        .where(ChannelMessage.status.in_(("claimed", "sending")), ChannelMessage.claimed_at <= claimed_before)
         .order_by(ChannelMessage.id)
         .limit(limit)
     )

@@ -1,11 +1,11 @@
 """The delivery worker: claim due messages, call their providers after the claim is committed, record
 each outcome in a transaction of its own; and reconcile messages a dead worker left in flight.
 
-Each step owns its transaction (a batch's claim, a batch's record). A worker killed after claiming leaves
-the message "sending"; one killed after the provider call but before recording leaves it "sending" too.
-Neither is sent again blindly: reconcile asks the provider (lookup), re-sends only where the provider drops
-repeats itself (resend_safe), and otherwise marks the message unknown, for a person to look at. So a
-message reaches a person at most once.
+Each step owns its transaction (a batch's claim, its hand-over just before the provider calls, its
+record). A worker killed after claiming leaves the message "claimed": never handed over, reconcile puts it
+back in the queue. One killed after the hand-over leaves it "sending", sent or not: reconcile asks the
+provider (lookup), re-sends only where the provider drops repeats itself (resend_safe), and otherwise marks
+the message unknown, for a person to look at. So a message reaches a person at most once.
 """
 
 from __future__ import annotations
@@ -65,20 +65,25 @@ def _send_each(
 
 
 def _send_batch(
+    database: Database,
     claimed: Sequence[ChannelMessage],
     providers: ProviderSet,
     limiter: RateLimiter,
     checkpoint: Checkpoint | None,
     lanes: Executor | None = None,
 ) -> Outcomes:
-    """Call each claimed message's provider once; the outcomes in claimed order.
+    """Hand the claimed messages over (committed as "sending"), then call each one's provider once; the
+    outcomes in claimed order.
 
     A provider with several lanes gets its messages dealt out over them, on the lanes executor's threads,
     each lane over a connection of its own; the rest are sent one after another here.
     """
+    with database.unit_of_work() as session:
+        ours = repository.hand_over(session, claimed)
     by_provider: dict[str, list[ChannelMessage]] = defaultdict(list)
     for message in claimed:
-        by_provider[message.provider].append(message)
+        if message.id in ours:
+            by_provider[message.provider].append(message)
     dealt: list[Future[Outcomes]] = []
     sent: Outcomes = []
     for name, messages in by_provider.items():
@@ -97,7 +102,7 @@ def _send_batch(
 
 def _record(database: Database, outcomes: Outcomes, now: datetime | None) -> Counter[str]:
     """Record a batch's outcomes in one transaction: one commit per batch rather than per message, as a
-    worker killed mid-batch leaves the whole batch "sending" either way (it was claimed in one commit)."""
+    worker killed mid-batch leaves the whole batch "sending" either way (it was handed over in one commit)."""
     with database.unit_of_work() as session:
         return Counter(
             message.status for message in message_outcomes.record_outcomes(session, outcomes, now=now)
@@ -118,8 +123,9 @@ def deliver_due(
 
     Each batch is claimed in one commit, sent, and recorded in one commit. Sending runs on a thread of its
     own, one batch after another, while this thread records the previous batch and claims the next, so the
-    database's round trips overlap the providers'. Every call still follows its message's committed claim;
-    a worker killed at any point leaves at most two batches in doubt (the one sent, the one claimed next).
+    database's round trips overlap the providers'. Every call follows its message's committed hand-over;
+    a worker killed at any point leaves at most two batches in doubt (the one being sent and the one sent
+    before it, not yet recorded); the batch claimed next goes back to the queue.
     """
     limiter = limiter or RateLimiter(settings.channel_rate_limits)
     done: Counter[str] = Counter()
@@ -145,7 +151,7 @@ def deliver_due(
             while claimed:
                 # One stage thread: a batch starts only when the one before has finished with the providers.
                 previous = sending
-                sending = stage.submit(_send_batch, claimed, providers, limiter, checkpoint, lanes)
+                sending = stage.submit(_send_batch, database, claimed, providers, limiter, checkpoint, lanes)
                 if previous is not None:
                     done += _record(database, previous.result(), now)
                 claimed = claim()
@@ -163,18 +169,21 @@ def deliver_now(database: Database, settings: Settings, message_id: int) -> str:
     if claimed:
         limiter = RateLimiter(settings.channel_rate_limits)
         with open_providers(settings, database.sessions) as providers:
-            _record(database, _send_batch(claimed, providers, limiter, None), None)
+            _record(database, _send_batch(database, claimed, providers, limiter, None), None)
     with database.unit_of_work() as session:
         return message_outcomes.get_message(session, message_id).status
 
 
 def _resolve(session: Session, message: ChannelMessage, providers: ProviderSet) -> str:
+    at = utc_now()
+    if message.status == "claimed":  # never handed to its provider: simply due again
+        message.status, message.not_before, message.updated_at = "queued", at, at
+        return "requeued"
     provider = providers.get(message.provider)
     found = provider.lookup(service.outgoing(message))
     if found is not None:
         message_outcomes.record_sent(session, message.id, found)
         return "sent"
-    at = utc_now()
     message.updated_at = at
     if provider.resend_safe:
         message.status, message.not_before = "queued", at
