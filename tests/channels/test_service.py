@@ -278,3 +278,21 @@ def test_preview_renders_every_variant_for_a_real_person(session: Session) -> No
     )
     assert profile_id == amy
     assert variants == {"sms": {"text": "Amy: 1001 at 信義店"}, "line": {"text": "Tee x2 size 24"}}
+
+
+@pytest.mark.parametrize("in_flight", ["claimed", "sending"])
+def test_a_message_a_worker_holds_counts_against_the_caps(
+    session: Session, tmp_path: Path, in_flight: str
+) -> None:
+    # given a marketing SMS that a delivery worker has claimed or is handing to the provider
+    amy = member(session, "c1", sms_opt_in=True)
+    first = _send(session, tmp_path, amy, "sms", "k1")
+    first.status = in_flight
+    session.flush()
+    # when a second marketing SMS is asked for the same day
+    second = _send(session, tmp_path, amy, "sms", "k2", now=NOON_TAIPEI + timedelta(hours=1))
+    # then the daily SMS cap already counts the first
+    assert (second.status, second.error) == (
+        "skipped",
+        "frequency cap: at most 1 marketing sms message(s) in 1 day, 0:00:00",
+    )

@@ -12,7 +12,8 @@ from omni.channels.models import ChannelMessage, InboxMessage, PushSubscription
 from omni.channels.policy import Sent
 
 # Statuses of messages that went or will go, so they count against frequency caps.
-COUNTED = ("queued", "sending", "sent", "unknown")
+# Messages that went, may have gone, or are on their way: each counts against the frequency caps.
+COUNTED = ("queued", "claimed", "sending", "sent", "unknown")
 
 
 def by_key(session: Session, idempotency_key: str) -> ChannelMessage | None:

@@ -125,9 +125,12 @@ def _skip_reason(
     address = persons.address_or_none(session, person, channel)
     if address is None:
         return f"the person has no {channel} address", None
-    since = now - policy.longest_window(rules.caps)
+    caps = [cap for cap in rules.caps if cap.purpose == purpose]
+    if not caps:  # transactional messages are never capped: no need to count what went
+        return None, address
+    since = now - policy.longest_window(caps)
     cap = policy.cap_reached(
-        rules.caps,
+        caps,
         repository.recently_sent(session, person.profile_id, since=since, besides=message_id),
         channel=channel,
         purpose=purpose,

@@ -136,6 +136,21 @@ def _path_problem(segments: list[Any]) -> str | None:
 
 def check_variant(channel: str, parts: Mapping[str, str]) -> list[dict[str, str]]:
     """Problems of one channel's variant: missing or unknown parts, syntax, unknown variables."""
+    try:
+        # Every send checks its message again; the same text need not be analysed twice.
+        return [dict(problem) for problem in _known_problems(channel, tuple(parts.items()))]
+    except TypeError:  # a part that is not text (bad input) cannot be a cache key
+        return _problems(channel, parts)
+
+
+@lru_cache(maxsize=1024)
+def _known_problems(
+    channel: str, parts: tuple[tuple[str, str], ...]
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    return tuple(tuple(problem.items()) for problem in _problems(channel, dict(parts)))
+
+
+def _problems(channel: str, parts: Mapping[str, str]) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
     allowed, required = CHANNEL_PARTS[channel]
     for part in required:
