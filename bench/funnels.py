@@ -17,6 +17,7 @@ assumes scans, sorts and hash joins stay near linear.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -66,28 +67,46 @@ def _steps(rows: list[tuple[Any, ...]]) -> str:
     return " -> ".join(f"{people:,}" for people in overall.people)
 
 
-def run_duckdb(customers: int, seed: int, runs: int) -> None:
+def run_duckdb(customers: int, seed: int, runs: int, data: Path | None) -> None:
+    if data is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            _duckdb_figures(_generated(Path(tmp), customers, seed), runs)
+    elif (data / "profile_activity.parquet").exists():
+        print(f"DuckDB over Parquet: reusing {data} (--customers and --seed are those it was made with)")
+        _duckdb_figures(data, runs)
+    else:
+        _duckdb_figures(_generated(data, customers, seed), runs)
+
+
+def _generated(directory: Path, customers: int, seed: int) -> Path:
+    """directory holding the Parquet export of customers' generated history."""
     duck = synthetic_log.duckdb_scratch()
     started = time.perf_counter()
     population = synthetic_log.generate(duck, customers=customers, seed=seed, now=NOW)
-    with tempfile.TemporaryDirectory() as tmp:
-        synthetic_log.write_parquet(duck, Path(tmp))
-        duck.close()
-        made = time.perf_counter() - started
-        print(
-            f"DuckDB over Parquet: {population.events:,} events, {customers:,} customers "
-            f"(generated and written in {made:.1f} s, not timed below)"
+    synthetic_log.write_parquet(duck, directory)
+    duck.close()
+    made = time.perf_counter() - started
+    print(
+        f"DuckDB over Parquet: {population.events:,} events, {customers:,} customers "
+        f"(generated and written to {directory} in {made:.1f} s, not timed below)"
+    )
+    return directory
+
+
+def _duckdb_figures(directory: Path, runs: int) -> None:
+    with offline.duckdb_over(directory) as view:
+        baseline, _ = _timed(lambda: view.execute(BASELINE).fetchall(), runs)
+        print(f"  {'baseline: GROUP BY events per person per step':<52} {baseline:8.3f} s")
+        whole, rows = _timed(lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), None), runs)
+        _row("funnel, 4 steps, 7-day window", whole, baseline)
+        by_channel, _ = _timed(
+            lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), "channel"), runs
         )
-        with offline.duckdb_over(Path(tmp)) as view:
-            baseline, _ = _timed(lambda: view.execute(BASELINE).fetchall(), runs)
-            print(f"  {'baseline: GROUP BY events per person per step':<52} {baseline:8.3f} s")
-            whole, rows = _timed(lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), None), runs)
-            _row("funnel, 4 steps, 7-day window", whole, baseline)
-            by_channel, _ = _timed(
-                lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), "channel"), runs
-            )
-            _row("funnel by channel", by_channel, baseline)
-            print(f"  people per step: {_steps(rows)}")
+        _row("funnel by channel", by_channel, baseline)
+        print(f"  people per step: {_steps(rows)}")
+        print(
+            f"  load average (1, 5, 15 min) after the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        )
 
 
 def run_postgres(customers: int, seed: int, runs: int) -> None:
@@ -139,13 +158,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per figure (median)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--engines", default="duckdb,postgresql")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="DuckDB: a directory of the Parquet export to reuse, or to generate into when it has none",
+    )
     args = parser.parse_args()
     engines = {engine.strip() for engine in args.engines.split(",")}
     unknown = engines - {"duckdb", "postgresql"}
     if unknown:
         parser.error(f"--engines: unknown {', '.join(sorted(unknown))} (duckdb, postgresql)")
     if "duckdb" in engines:
-        run_duckdb(args.customers, args.seed, args.runs)
+        run_duckdb(args.customers, args.seed, args.runs, args.data)
     if "postgresql" in engines:
         run_postgres(args.pg_customers, args.seed, args.runs)
 

@@ -166,8 +166,8 @@ def test_a_segment_narrows_the_people(session: Session) -> None:
     assert set(found) <= set(people[::3])
 
 
-def test_the_earliest_of_equally_good_starts_and_the_window_edge_decide(session: Session) -> None:
-    # given views at 0 and 10 min, an add at 20 min; a view at 0 and an add exactly 30 min later
+def ties_and_edges(session: Session) -> funnels.Funnel:
+    """Views at 0 and 10 min and an add at 20 min; a view at 0, an add and an order exactly 30 min later."""
     session.execute(insert(IdentityProfile), [{"id": FIRST_PERSON + i, "created_at": T0} for i in (1, 2)])
     session.execute(
         insert(Identifier),
@@ -201,13 +201,54 @@ def test_the_earliest_of_equally_good_starts_and_the_window_edge_decide(session:
             for n, (p, *_) in enumerate(events)
         ],
     )
-    funnel = funnels.Funnel(
+    return funnels.Funnel(
         (funnels.Step("Product Viewed"), funnels.Step("Product Added"), funnels.Step("Order Completed")),
         window=WINDOW,
     )
+
+
+def test_the_earliest_of_equally_good_starts_and_the_window_edge_decide(session: Session) -> None:
+    # given views at 0 and 10 min, an add at 20 min; a view at 0 and an add exactly 30 min later
+    funnel = ties_and_edges(session)
     found = planned(session, AnalyticsFilters(), funnel, "channel")
     minute = timedelta(minutes=1)
     # then the first view is the start, in its channel; an add on the window's edge is in time
+    assert found[FIRST_PERSON + 1] == funnels.Attempt(FIRST_PERSON + 1, "web", (T0, T0 + 20 * minute, None))
+    assert found[FIRST_PERSON + 2].done == (T0, T0 + 30 * minute, T0 + 30 * minute)
+
+
+def on_duckdb(
+    session: Session, tmp_path: Path, funnel: funnels.Funnel, breakdown: str | None
+) -> dict[int, funnels.Attempt]:
+    """Each person's attempt by the plan compiled for DuckDB, over the store exported as Parquet."""
+    offline.export_tables(session, tmp_path)
+    sql = funnel_sql.sql_of("duckdb", funnel, funnel_sql.Scope(), breakdown, summed=False)
+    with offline.duckdb_over(tmp_path) as duck:
+        rows = duck.execute(sql).fetchall()
+    return {a.person: a for a in funnel_sql.as_attempts(rows)}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+@pytest.mark.parametrize("breakdown", [None, "store"])
+def test_duckdb_over_the_export_picks_each_persons_attempt_as_the_walker_does(
+    session: Session, tmp_path: Path, name: str, breakdown: str | None
+) -> None:
+    # given 150 random shoppers exported as Parquet
+    shoppers(session, people=150, seed=list(SHAPES).index(name) * 10 + 3)
+    funnel = shape(name)
+    # when the plan runs on DuckDB over the files
+    found = on_duckdb(session, tmp_path, funnel, breakdown)
+    # then every person has the walker's attempt, group and step times
+    assert found == walked(session, AnalyticsFilters(), funnel, breakdown)
+    assert sum(1 for a in found.values() if a.done[-1] is not None) > 3
+
+
+def test_duckdb_takes_the_earliest_of_equally_good_starts_and_the_window_edge(
+    session: Session, tmp_path: Path
+) -> None:
+    funnel = ties_and_edges(session)
+    found = on_duckdb(session, tmp_path, funnel, "channel")
+    minute = timedelta(minutes=1)
     assert found[FIRST_PERSON + 1] == funnels.Attempt(FIRST_PERSON + 1, "web", (T0, T0 + 20 * minute, None))
     assert found[FIRST_PERSON + 2].done == (T0, T0 + 30 * minute, T0 + 30 * minute)
 

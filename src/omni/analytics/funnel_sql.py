@@ -4,12 +4,13 @@ For funnels without optional steps, step time limits or repeat conversions, gree
 exact (see funnels.py): from a fixed start, taking each step's first matching event after the step before
 reaches at least as far as any other choice, since a later event can only leave fewer events after it.
 
-The plan: the step events of everyone are numbered in (person, time, log position) order, per event name
-(idx) and per pair of consecutive step names (sq); a row's sq - idx is then the idx of the next event of
-the following step's name (see _step_rows), so each step-1 row (a start) follows its greedy chain by
-equality joins on (person, idx), each step cut at the window from step 1. The person's attempt is the
-start reaching furthest, the earliest on ties (a GROUP BY on one score). Only row numbers over one order
-are needed, no per-person frames: sorts and hash joins, which every engine does well.
+The plan: the step events of everyone are sorted once, per person in (time, log position) order, and a
+running count per event name rides on that one order (see _counted); a row's own count is its idx among
+the person's events of its name, and its count of the following step's name is the idx of the next event
+of that name (see _step_rows), so each step-1 row (a start) follows its greedy chain by equality joins on
+(person, idx), each step cut at the window from step 1. The person's attempt is the start reaching
+furthest, the earliest on ties (a GROUP BY on one score). One window sort and hash joins, which every
+engine does well; the sort is the plan's main cost over resolving each event's person (bench/funnels.py).
 
 Times travel as integer microseconds since the epoch, so the window edge is exact on every engine
 (SQLite keeps times as text and Ibis cannot add intervals to them there).
@@ -25,6 +26,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from omni.analytics import funnels
@@ -35,6 +37,8 @@ MICROSECOND = timedelta(microseconds=1)
 NO_GROUP = "—"
 # Above any place of a start, so that more steps done always outweighs an earlier start.
 START_SPAN = 1 << 40
+# Bits of one running count when two share a BIGINT: exact below 2**31 events of one name per person.
+FIELD_BITS = 31
 
 
 @dataclass(frozen=True)
@@ -151,13 +155,14 @@ def attempts(ctx: c.Context, funnel: funnels.Funnel, scope: Scope, breakdown: st
     """Each person's best attempt: person, grp (of its step-1 event), s0 … per step (microseconds or null)."""
     if not eligible(funnel):
         raise ValueError("the SQL plan covers funnels without optional, limited, filtered or repeat steps")
-    events = step_events(ctx, funnel, scope)
     steps = funnel.steps
-    own = {name: _numbered(events.filter(events.event == name)) for name in {s.event for s in steps}}
+    names = sorted({s.event for s in steps})
+    counted = _counted(step_events(ctx, funnel, scope), names)
     window = funnel.window // MICROSECOND
     chain: ir.Table | None = None
     for k, step in enumerate(steps):
-        rows = _step_rows(own, step.event, steps[k + 1].event if k + 1 < len(steps) else None)
+        then = names.index(steps[k + 1].event) if k + 1 < len(steps) else None
+        rows = _step_rows(counted, names.index(step.event), then)
         if chain is None:
             chain = rows.select(
                 person=rows.person, first=rows.position, start=rows.idx, s0=rows.us, at_=rows.nxt
@@ -189,31 +194,43 @@ def attempts(ctx: c.Context, funnel: funnels.Funnel, scope: Scope, breakdown: st
     return grouped.select("person", "grp", *done)
 
 
-def _numbered(rows: ir.Table) -> ir.Table:
-    """rows with idx: their place in (person, time, log position) order, from 0.
+def _counted(events: ir.Table, names: list[str]) -> ir.Table:
+    """events as person, us, position, code (the index of their name in names) and, per pair of names,
+    w0 …: how many events of each name of the pair the person has up to this one, in (time, log
+    position) order, packed as count(2g) + count(2g + 1) << FIELD_BITS (see _count).
 
-    One order over everyone rather than one per person: engines sort once instead of per partition, and
-    differences of places within a person are the same.
+    One sort for every name: each w is a running sum over the same order, and packing two names in one
+    sum halves the windowed sums, which cost DuckDB as much as the sort each.
     """
-    return rows.mutate(idx=ibis.row_number().over(order_by=[rows.person, rows.us, rows.position]))
+    code = ibis.cases(*[(events.event == name, j) for j, name in enumerate(names)], else_=-1)
+    coded = events.select(events.person, events.us, events.position, code=code.cast("int8"))
+    order = ibis.cumulative_window(group_by=coded.person, order_by=[coded.us, coded.position])
+    sums = {}
+    for g in range(0, len(names), 2):
+        unit = ibis.cases((coded.code == g, 1), (coded.code == g + 1, 1 << FIELD_BITS), else_=0)
+        # PostgreSQL sums BIGINTs as NUMERIC, which has no bit shifts; Ibis drops a cast to the type it
+        # already expects, so the sum goes through DECIMAL to reach BIGINT.
+        total = unit.cast("int64").sum().over(order)
+        sums[f"w{g // 2}"] = total.cast(dt.Decimal(38, 0)).cast("int64")
+    return coded.mutate(**sums)
 
 
-def _step_rows(own: dict[str, ir.Table], name: str, then: str | None) -> ir.Table:
-    """The rows of event name with idx, and nxt: the idx of the next row named then (of anyone).
+def _count(counted: ir.Table, name: int) -> ir.IntegerValue:
+    """The running count of the name numbered name, unpacked from its pair's sum."""
+    packed: ir.IntegerValue = counted[f"w{name // 2}"]
+    return (packed >> FIELD_BITS) if name % 2 else (packed & ((1 << FIELD_BITS) - 1))
 
-    In the (person, time, log position) order of the rows of both names, a row at place sq with place
-    idx among its own name has sq - idx rows of the other name before it, so the next of those has idx
-    sq - idx; the join on person then drops a next row that is someone else's.
+
+def _step_rows(counted: ir.Table, name: int, then: int | None) -> ir.Table:
+    """The rows of the name numbered name: person, position, us, idx (their place among the person's
+    rows of that name, from 0) and nxt (the idx of the next row of the name numbered then).
+
+    The running count of then's rows up to a row counts those before it, plus the row itself when the
+    names are equal; either way it is the idx of the next row of then (joined on person and idx).
     """
-    rows = own[name]
-    if then is None:
-        return rows.mutate(nxt=ibis.null("int64"))
-    if name == then:
-        return rows.mutate(nxt=rows.idx + 1)
-    both = rows.union(own[then], distinct=False)
-    placed = both.mutate(sq=ibis.row_number().over(order_by=[both.person, both.us, both.position]))
-    found = placed.filter(placed.event == name)
-    return found.mutate(nxt=found.sq - found.idx).drop("sq")
+    rows = counted.filter(counted.code == name)
+    nxt = ibis.null("int64") if then is None else _count(rows, then)
+    return rows.select(rows.person, rows.position, rows.us, idx=_count(rows, name) - 1, nxt=nxt)
 
 
 def summary(ctx: c.Context, funnel: funnels.Funnel, scope: Scope, breakdown: str | None) -> ir.Table:
