@@ -10,11 +10,10 @@ who has exactly two such views in 30 days and no recent order, and polls from an
 the person's segment_member row and Segment Entered event are both visible.
 Reported: median / p95 / max of the bare ingest (append and commit: the baseline), and of the time from
 the ingest's commit to visibility. Trials start at random moments (the worker polls an idle log every
-0.5 s). --predefined adds the 16 predefined segments every install has, recomputed in full first, as the
-consumer re-evaluates every segment for each batch's people.
-A trial can be missed, and is counted: the worker runs each consumer to the head of the log in turn, so
-an event appended after identity.stitch's turn but before segments.members' turn reaches segments before
-it is attributed to a person, and that person waits for their next event or the hourly recompute.
+0.5 s). --predefined adds the 16 predefined segments every install has, recomputed in full first; the
+consumer evaluates only those a batch can affect (segments/dependencies.py): here the two reading views.
+A trial not visible within 30 s is counted as missed, not hidden (each catch_up pass stops every consumer
+at the head it began with, so segments never see an event before identity has attributed it).
 """
 
 from __future__ import annotations

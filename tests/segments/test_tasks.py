@@ -80,13 +80,13 @@ def test_processing_the_same_batch_again_appends_no_second_event(committed: Data
     )
     catch_up(committed.sessions, CONSUMERS)
     with committed.unit_of_work() as session:
-        moved = session.scalar(select(LoggedEvent.position).where(LoggedEvent.message_id == "dan-moves"))
-        assert moved is not None
+        logged = session.scalars(select(LoggedEvent).where(LoggedEvent.message_id == "dan-moves")).one()
+        moved = logged.position
         dan = person(session, "dan")
         # when the consumer's batch is handled once more (as after a crash before its cursor moved)
-        membership.update_for_events(session, [moved], at_position=moved)
+        membership.update_for_events(session, [logged], at_position=moved)
         repository.apply_changes(session, segment_id, entered=[], exited=[dan], version=1, at=utc_now())
-        membership.update_for_events(session, [moved], at_position=moved)
+        membership.update_for_events(session, [logged], at_position=moved)
         events = session.scalars(
             select(LoggedEvent.message_id).where(
                 LoggedEvent.event == "Segment Entered", LoggedEvent.user_id == "dan"

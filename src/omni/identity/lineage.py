@@ -7,11 +7,12 @@ absorbed belongs to the live profile its merged_into chain ends at.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from omni.identity.models import IdentityProfile
+from omni.identity.models import Identifier, IdentityMerge, IdentityProfile
 from omni.identity.repository import IN_CHUNK
 
 
@@ -35,3 +36,38 @@ def absorbed_into(session: Session, people: Sequence[int]) -> dict[int, int]:
         )
         found.update({int(a): int(b) for a, b in session.execute(select(tree.c.id, tree.c.root)).all()})
     return found
+
+
+def reshaped(
+    session: Session,
+    people: Sequence[int],
+    *,
+    positions: Sequence[int],
+    message_ids: Sequence[str],
+    unmerged_since: datetime,
+) -> bool:
+    """Whether a live person's identity changed through these log positions, or by an unmerge since then.
+
+    Changed: a profile was born or gained an identifier by one of the messages, was merged at one of the
+    positions, or took part in a merge undone at or after unmerged_since (unmerges are not on the log).
+    """
+    lineage = sorted({*people, *absorbed_into(session, people)})
+    wanted = set(message_ids)
+    at = set(positions)
+    for start in range(0, len(lineage), IN_CHUNK):
+        chunk = lineage[start : start + IN_CHUNK]
+        firsts = session.scalars(select(Identifier.first_message_id).where(Identifier.profile_id.in_(chunk)))
+        if wanted.intersection(firsts):
+            return True
+        merged = session.scalars(
+            select(IdentityMerge.event_position).where(IdentityMerge.survivor_id.in_(chunk))
+        )
+        if at.intersection(merged):
+            return True
+    undone = session.execute(
+        select(IdentityMerge.survivor_id, IdentityMerge.absorbed_id, IdentityMerge.undone_into_id).where(
+            IdentityMerge.undone_at >= unmerged_since
+        )
+    ).all()
+    involved = set(lineage)
+    return any(involved.intersection(row) for row in undone)

@@ -4,6 +4,13 @@ A recompute computes the new member set and applies the difference in the caller
 anything fails the transaction rolls back and the previous members stay as they were. Every change is
 also an event on the log, keyed to the person and with a messageId made of the segment, the person, the
 change and the log position it was computed at, so a batch processed again appends nothing twice.
+
+An incremental update (a consumer's batch) evaluates, for the batch's people only, the segments the batch
+can affect: segments.dependencies derives what a definition reads (event names, orders, traits, consent,
+reachability, other segments) and what the batch touched, evaluating everything when a person's identity
+changed or a message is of a type it does not know. Referenced segments come first, and one whose members
+changed for these people re-evaluates the segments referring to it. Windows sliding with time wait for
+the periodic full recompute, and so does every segment with a ranking condition (rfm, revenue_top_percent).
 """
 
 from __future__ import annotations
@@ -11,19 +18,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from omni.events import service as events_service
+from omni.events.models import LoggedEvent
 from omni.identity import lineage
 from omni.identity import service as identity_service
 from omni.kit.errors import OmniError
 from omni.kit.time import utc_now
 from omni.segments import compile as c
 from omni.segments import definitions as d
-from omni.segments import repository, service
+from omni.segments import dependencies, repository, service
 from omni.segments.models import Segment
 from omni.segments.schemas import (
     ConditionWhy,
@@ -36,6 +45,9 @@ from omni.segments.schemas import (
 
 EVENT_CHANNEL = "omni"
 EVIDENCE_LIMIT = 10
+# Unmerges are not on the log: a person in one undone this long before the last full recompute (which may
+# not have seen it committed yet) or since is evaluated against every segment.
+UNMERGE_MARGIN = timedelta(minutes=10)
 
 
 def _tree(session: Session, segment: Segment, definition: dict[str, Any], ctx: c.Context) -> d.Node:
@@ -169,26 +181,56 @@ def recompute_all(
     return result
 
 
-def update_for_events(session: Session, positions: Sequence[int], *, at_position: int) -> int:
-    """Re-evaluate every segment for the people these log positions belong to; return changes made."""
-    people = sorted(set(identity_service.profiles_of_positions(session, list(positions)).values()))
+@dataclass(frozen=True)
+class Update:
+    """What an incremental update did: the segments it evaluated (keys, in order) and the changes made."""
+
+    evaluated: tuple[str, ...]
+    changes: int
+
+
+def update_for_events(session: Session, events: Sequence[LoggedEvent], *, at_position: int) -> Update:
+    """Re-evaluate, for the people these logged events belong to, the segments the events can affect.
+
+    The skip rule is dependencies' (see there); a segment it cannot classify is evaluated.
+    """
+    positions = [event.position for event in events]
+    people = sorted(set(identity_service.profiles_of_positions(session, positions).values()))
     if not people:
-        return 0
+        return Update(evaluated=(), changes=0)
     follow_merges(session, people)
-    changes = 0
+    rows = _in_dependency_order(repository.current_definitions(session))
+    computed = [s.computed_at for s, _ in rows if s.computed_at is not None]
+    if not computed:
+        return Update(evaluated=(), changes=0)  # never computed in full: the first recompute sets everyone
+    reshaped = lineage.reshaped(
+        session,
+        people,
+        positions=positions,
+        message_ids=[event.message_id for event in events],
+        unmerged_since=min(computed) - UNMERGE_MARGIN,
+    )
+    batch = dependencies.touched(events, identity_changed=reshaped)
+    changes, evaluated, changed_keys = 0, list[str](), set[str]()
     ctx = service.context(session, profiles=people)
-    for segment, definition in _in_dependency_order(repository.current_definitions(session)):
+    for segment, definition in rows:
         if segment.computed_version is None:
             continue  # never computed in full: the first recompute sets everyone at once
+        if not dependencies.affected(
+            dependencies.needs(service._tree_unchecked(definition)), batch, changed_keys
+        ):
+            continue
         try:
             tree = _tree(session, segment, definition, ctx)
         except OmniError:
             continue  # a definition gone stale waits for a person to fix it; the full recompute reports it
+        evaluated.append(segment.key)
         wanted = repository.profile_ids(session, ctx, c.members(ctx, tree))
         held = repository.member_ids(session, segment.id, among=people)
         entered, exited = sorted(wanted - held), sorted(held - wanted)
         if not entered and not exited:
             continue
+        changed_keys.add(segment.key)
         version = segment.current_version
         repository.apply_changes(
             session, segment.id, entered=entered, exited=exited, version=version, at=ctx.now
@@ -197,7 +239,7 @@ def update_for_events(session: Session, positions: Sequence[int], *, at_position
         segment.size += len(entered) - len(exited)
         changes += len(entered) + len(exited)
     session.flush()
-    return changes
+    return Update(evaluated=tuple(evaluated), changes=changes)
 
 
 def _raw_at(definition: Any, path: str) -> Any:

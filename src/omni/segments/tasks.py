@@ -23,11 +23,11 @@ RECOMPUTE_EVERY_SECONDS = 3600
 
 
 def update_members(session: Session, batch: Sequence[LoggedEvent]) -> None:
-    """Re-evaluate every segment for the people the batch's events belong to."""
+    """Re-evaluate, for the people the batch's events belong to, the segments those events can affect."""
     # Segment Entered/Exited events are this consumer's own output; reacting to them would loop.
-    positions = [event.position for event in batch if event.source != SEGMENTS_SOURCE]
-    if positions:
-        membership.update_for_events(session, positions, at_position=batch[-1].position)
+    events = [event for event in batch if event.source != SEGMENTS_SOURCE]
+    if events:
+        membership.update_for_events(session, events, at_position=batch[-1].position)
 
 
 UPDATE = Consumer(
