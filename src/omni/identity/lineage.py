@@ -40,22 +40,23 @@ def absorbed_into(session: Session, people: Sequence[int]) -> dict[int, int]:
 
 def reshaped(
     session: Session,
-    people: Sequence[int],
+    lineage: Sequence[int],
     *,
     positions: Sequence[int],
     message_ids: Sequence[str],
     unmerged_since: datetime,
 ) -> bool:
-    """Whether a live person's identity changed through these log positions, or by an unmerge since then.
+    """Whether a live person's identity changed through these log positions, or by an unmerge since then;
+    lineage is the live people and every profile absorbed into them (absorbed_into).
 
     Changed: a profile was born or gained an identifier by one of the messages, was merged at one of the
     positions, or took part in a merge undone at or after unmerged_since (unmerges are not on the log).
     """
-    lineage = sorted({*people, *absorbed_into(session, people)})
+    profiles = sorted(set(lineage))
     wanted = set(message_ids)
     at = set(positions)
-    for start in range(0, len(lineage), IN_CHUNK):
-        chunk = lineage[start : start + IN_CHUNK]
+    for start in range(0, len(profiles), IN_CHUNK):
+        chunk = profiles[start : start + IN_CHUNK]
         firsts = session.scalars(select(Identifier.first_message_id).where(Identifier.profile_id.in_(chunk)))
         if wanted.intersection(firsts):
             return True
@@ -69,5 +70,5 @@ def reshaped(
             IdentityMerge.undone_at >= unmerged_since
         )
     ).all()
-    involved = set(lineage)
+    involved = set(profiles)
     return any(involved.intersection(row) for row in undone)

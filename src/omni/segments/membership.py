@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,18 +102,17 @@ def _announce(
         events_service.append_events(session, records)
 
 
-def follow_merges(session: Session, people: Sequence[int] | None = None) -> None:
+def follow_merges(session: Session, moves: Mapping[int, int] | None = None) -> None:
     """Give the member rows of absorbed profiles to the live profile that absorbed them.
 
     A merge moves a person's identifiers, not the rows other domains keep per profile id; without this an
-    absorbed profile would stay a member (and count in sizes) until it "exited". With people, only the
-    profiles absorbed into those live profiles are followed (the incremental path); else every one.
+    absorbed profile would stay a member (and count in sizes) until it "exited". moves maps absorbed
+    profiles to their live one (the incremental path knows those of its people); by default every absorbed
+    profile still holding member rows is followed.
     """
-    if people is None:
+    if moves is None:
         stale = repository.absorbed_members(session, lineage.absorbed_profiles())
         moves = {p: identity_service.merged_into(session, p) for p in sorted(stale)}
-    else:
-        moves = lineage.absorbed_into(session, people)
     if not moves:
         return
     removed = repository.move_members(session, moves)
@@ -127,13 +126,13 @@ def recompute(session: Session, segment_id: int, *, now: datetime | None = None)
     """Compute a segment's members afresh under its current version and apply the difference."""
     segment = service.get(session, segment_id)
     definition = next(defn for s, defn in repository.current_definitions(session) if s.id == segment_id)
+    follow_merges(session)
     return _recompute(session, segment, definition, now=now)
 
 
 def _recompute(
     session: Session, segment: Segment, definition: dict[str, Any], *, now: datetime | None
 ) -> RecomputeRead:
-    follow_merges(session)
     ctx = service.context(session, now=now)
     tree = _tree(session, segment, definition, ctx)
     head = events_service.head_position(session)
@@ -170,6 +169,7 @@ def recompute_all(
     """Recompute every segment (or those never computed), each in a savepoint: one that fails keeps its
     previous members."""
     result = RecomputeAllRead(recomputed=[], failed=[])
+    follow_merges(session)
     for segment, definition in _in_dependency_order(repository.current_definitions(session)):
         if only_uncomputed and segment.computed_version is not None:
             continue
@@ -198,14 +198,15 @@ def update_for_events(session: Session, events: Sequence[LoggedEvent], *, at_pos
     people = sorted(set(identity_service.profiles_of_positions(session, positions).values()))
     if not people:
         return Update(evaluated=(), changes=0)
-    follow_merges(session, people)
+    absorbed = lineage.absorbed_into(session, people)
+    follow_merges(session, absorbed)
     rows = _in_dependency_order(repository.current_definitions(session))
     computed = [s.computed_at for s, _ in rows if s.computed_at is not None]
     if not computed:
         return Update(evaluated=(), changes=0)  # never computed in full: the first recompute sets everyone
     reshaped = lineage.reshaped(
         session,
-        people,
+        [*people, *absorbed],
         positions=positions,
         message_ids=[event.message_id for event in events],
         unmerged_since=min(computed) - UNMERGE_MARGIN,
