@@ -17,8 +17,7 @@ from omni.kit.errors import OmniError
 from omni.kit.time import utc_now
 from omni.orders import service as orders_service
 from omni.orders import transitions as orders_transitions
-from omni.orders.repository import OrderFilter
-from omni.orders.schemas import OrderCreate
+from omni.orders.schemas import OrderCreate, OrderFilter
 from omni.orders.states import Action
 
 BY = "demo:shop"

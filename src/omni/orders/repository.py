@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy import Select, distinct, func, select, update
 from sqlalchemy.orm import Session
 
 from omni.orders.models import Order, OrderLine, OrderReturn, OrderStateChange, ReturnedItem
+from omni.orders.schemas import OrderFilter
 from omni.orders.states import COLLECTED, OrderState
 
 
@@ -116,17 +116,6 @@ def orders_sourced_from(
         .group_by(OrderLine.location_code)
     ).all()
     return {code: int(count) for code, count in rows if code is not None}
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    channel: str | None = None
-    store: str | None = None
-    state: str | None = None
-    fulfilment: str | None = None
-    placed_from: datetime | None = None
-    placed_until: datetime | None = None
-    number: str | None = None
 
 
 def _filtered(query: Select[Any], where: OrderFilter) -> Select[Any]:

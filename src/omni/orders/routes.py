@@ -13,10 +13,11 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from omni.db.requests import SessionDep
 from omni.kit.errors import PermissionDenied
-from omni.orders import repository, returns, service, transitions
+from omni.orders import returns, service, transitions
 from omni.orders.schemas import (
     LineSelection,
     OrderCreate,
+    OrderFilter,
     OrderPage,
     OrderRead,
     PickupHandover,
@@ -82,7 +83,7 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> OrderPage:
-    where = repository.OrderFilter(
+    where = OrderFilter(
         channel=channel,
         store=store,
         state=state,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -232,3 +233,16 @@ class OrderPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Which orders a list shows: every field given must match (placed_from inclusive, until exclusive)."""
+
+    channel: str | None = None
+    store: str | None = None
+    state: str | None = None
+    fulfilment: str | None = None
+    placed_from: datetime | None = None
+    placed_until: datetime | None = None
+    number: str | None = None

@@ -30,6 +30,7 @@ from omni.orders.schemas import (
     Customer,
     LineRead,
     OrderCreate,
+    OrderFilter,
     OrderPage,
     OrderRead,
     OrderSummary,
@@ -267,9 +268,7 @@ def order_read(session: Session, order: Order, *, with_pickup_code: bool = False
     )
 
 
-def list_orders(
-    session: Session, where: repository.OrderFilter, *, limit: int = 50, offset: int = 0
-) -> OrderPage:
+def list_orders(session: Session, where: OrderFilter, *, limit: int = 50, offset: int = 0) -> OrderPage:
     """A page of orders matching the filter, newest first."""
     rows, total = repository.list_orders(session, where, limit=limit, offset=offset)
     counts = repository.item_counts(session, [o.id for o in rows])

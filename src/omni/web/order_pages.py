@@ -22,12 +22,11 @@ from omni.api.deps import SessionDep, SettingsDep
 from omni.catalog import service as catalog_service
 from omni.kit.errors import PermissionDenied, ValidationFailed
 from omni.kit.time import utc_now
-from omni.orders import repository as orders_repository
 from omni.orders import returns as orders_returns
 from omni.orders import service as orders_service
 from omni.orders import transitions as orders_transitions
 from omni.orders.models import Order
-from omni.orders.schemas import ReturnCreate
+from omni.orders.schemas import OrderFilter, ReturnCreate
 from omni.orders.states import Action, Fulfilment, OrderState
 from omni.settings import Settings
 from omni.web.rendering import render
@@ -81,7 +80,7 @@ def orders(
 ) -> HTMLResponse:
     """Orders from every channel, newest first, filtered by channel, store, state, fulfilment and day."""
     own = _own_store(active)
-    where = orders_repository.OrderFilter(
+    where = OrderFilter(
         channel=channel or None,
         store=own or store or None,
         state=state or None,
