@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
 from omni.catalog import service as catalog_service
@@ -42,18 +43,21 @@ class Commerce:
     notes: list[str] = field(default_factory=list)
 
 
-def money(minor: int) -> str:
-    """Minor units as the amount a customer reads: 129000 -> "1,290", 12950 -> "129.50"."""
-    major, cents = divmod(abs(minor), 100)
+def money(minor: int, currency: str | None = None) -> str:
+    """Minor units as the amount a customer reads: 129000 -> "1,290", 12950 -> "129.50" (a currency's own
+    minor unit when given, e.g. JPY has none; two decimals otherwise)."""
+    scale = 10 ** (get_currency_precision(currency) if currency else 2)
+    major, cents = divmod(abs(minor), scale)
     sign = "-" if minor < 0 else ""
-    return f"{sign}{major:,}" + (f".{cents:02d}" if cents else "")
+    width = len(str(scale)) - 1
+    return f"{sign}{major:,}" + (f".{cents:0{width}d}" if cents else "")
 
 
-def _amount(value: Any) -> str | None:
+def _amount(value: Any, currency: str | None) -> str | None:
     """A Segment amount (major units, a number) as text; None when absent or not a number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return money(round(value * 100))
+    return money(round(value * 10 ** (get_currency_precision(currency) if currency else 2)), currency)
 
 
 def opening_hours(hours: Mapping[str, Any]) -> str:
@@ -70,13 +74,13 @@ def opening_hours(hours: Mapping[str, Any]) -> str:
     )
 
 
-def _item(entry: Mapping[str, Any]) -> dict[str, Any]:
+def _item(entry: Mapping[str, Any], currency: str | None) -> dict[str, Any]:
     price = entry.get("price_minor")
     return {
         "name": entry.get("name"),
         "sku": entry.get("sku"),
         "quantity": entry.get("quantity"),
-        "price": money(price) if isinstance(price, int) else _amount(entry.get("price")),
+        "price": money(price, currency) if isinstance(price, int) else _amount(entry.get("price"), currency),
         "url": entry.get("url"),
         "image_url": entry.get("image_url"),
     }
@@ -89,16 +93,22 @@ def _order(session: Session, read: OrderRead, *, recommend: bool) -> dict[str, A
     found: dict[str, Any] = {
         "id": str(read.id),
         "number": read.number,
-        "total": money(read.total_minor),
+        "total": money(read.total_minor, read.currency),
         "currency": read.currency,
-        "items": [_item({**line.model_dump(), "price_minor": line.unit_price_minor}) for line in lines],
+        "items": [
+            _item({**line.model_dump(), "price_minor": line.unit_price_minor}, read.currency)
+            for line in lines
+        ],
         "pickup_store": store.name if store is not None and pickup else None,
         "pickup_code": read.pickup_code if pickup else None,
         "url": None,
     }
     if recommend:
         found["recommendations"] = [
-            _item({"name": r.name, "sku": r.sku, "quantity": 1, "price_minor": r.unit_price_minor})
+            _item(
+                {"name": r.name, "sku": r.sku, "quantity": 1, "price_minor": r.unit_price_minor},
+                read.currency,
+            )
             for r in together.bought_together(
                 session, sorted({line.product_id for line in lines}), limit=RECOMMENDATIONS
             )
@@ -123,11 +133,12 @@ def _store(session: Session, code: str) -> dict[str, Any] | None:
 def _cart(about: Mapping[str, Any]) -> dict[str, Any]:
     products = about.get("products")
     entries = [p for p in products if isinstance(p, Mapping)] if isinstance(products, list) else []
+    currency = about["currency"] if isinstance(about.get("currency"), str) else None
     return {
         "id": str(about["cart_id"]),
-        "total": _amount(about.get("total", about.get("value", about.get("revenue")))),
-        "currency": about.get("currency"),
-        "items": [_item(entry) for entry in entries],
+        "total": _amount(about.get("total", about.get("value", about.get("revenue"))), currency),
+        "currency": currency,
+        "items": [_item(entry, currency) for entry in entries],
         "url": about.get("url"),
     }
 
