@@ -1,14 +1,16 @@
-"""Funnel benchmark: a 4-step funnel over every shopper, by the SQL plan, on DuckDB and on PostgreSQL.
+"""Funnel benchmark: a 4-step funnel over every shopper, on DuckDB over the export and on PostgreSQL.
 
 Run: `.venv/bin/python -m bench.funnels --customers 1000000` (about 20 events per customer, so ~20M
 events; issue #5 asks for <= 5 s on DuckDB). Shoppers come from bench/synthetic_log.py (DuckDB SQL, not
 timed). The funnel: Product Viewed -> Product Added -> Checkout Started -> Order Completed, 7-day window.
 Timed in one run, median of --runs:
-  - baseline: a plain GROUP BY counting each person's events per step name (the same joins from the
-    timeline to the person, the same Parquet files or tables);
-  - funnel: analytics.funnel_sql's summary (people, drop-off and median time per step), on DuckDB over
-    the Parquet export (funnel_sql.run_offline) and compiled for PostgreSQL;
-  - on PostgreSQL also analytics.service.funnel (the plan's attempts read into Python and counted).
+  - export: deriving person_activity (analytics.timelines) from the exported tables, once per export;
+  - baselines: a plain GROUP BY counting each person's events per step name, over the exported tables
+    (each event joined to its person, as the store keeps them) and over person_activity;
+  - funnel on DuckDB: analytics.funnel_export's summary (people, drop-off and median time per step), with
+    no breakdown, by channel and by store; and, once, funnel_sql's window plan over the same tables;
+  - on PostgreSQL: funnel_sql's summary, and analytics.service.funnel (the plan's attempts read into
+    Python and counted).
 PostgreSQL runs at --pg-customers (bulk loading 20M rows takes longer than the benchmark) when
 OMNI_BENCH_POSTGRES_URL answers; its figures are also extrapolated linearly to 20,000,000 events, which
 assumes scans, sorts and hash joins stay near linear.
@@ -30,12 +32,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from bench import synthetic_log
-from omni.analytics import funnel_sql, funnels
+from omni.analytics import funnel_export, funnel_sql, funnels, timelines
 from omni.analytics import service as analytics_service
 from omni.analytics.schemas import AnalyticsFilters
 from omni.db.engine import Database
 from omni.segments import compile as c
-from omni.segments import offline
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET_EVENTS = 20_000_000
@@ -45,6 +46,10 @@ BASELINE = (
     "SELECT count(*) FROM (SELECT i.profile_id, a.event, count(*) AS n FROM profile_activity a "
     "JOIN identity_event e ON e.position = a.position JOIN identity_identifier i ON i.id = e.identifier_id "
     f"WHERE a.event IN ({NAMES}) GROUP BY i.profile_id, a.event) AS per_person"
+)
+TIMELINE_BASELINE = (
+    "SELECT count(*) FROM (SELECT person, event, count(*) AS n FROM person_activity "
+    f"WHERE event IN ({NAMES}) GROUP BY person, event) AS per_person"
 )
 
 
@@ -57,8 +62,8 @@ def _timed(work: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(seconds), result
 
 
-def _row(label: str, seconds: float, baseline: float) -> None:
-    print(f"  {label:<52} {seconds:8.3f} s  {seconds / baseline:6.2f}x baseline")
+def _row(label: str, seconds: float, baseline: float, name: str = "baseline") -> None:
+    print(f"  {label:<52} {seconds:8.3f} s  {seconds / baseline:6.2f}x {name}")
 
 
 def _steps(rows: list[tuple[Any, ...]]) -> str:
@@ -73,6 +78,8 @@ def run_duckdb(customers: int, seed: int, runs: int, data: Path | None) -> None:
             _duckdb_figures(_generated(Path(tmp), customers, seed), runs)
     elif (data / "profile_activity.parquet").exists():
         print(f"DuckDB over Parquet: reusing {data} (--customers and --seed are those it was made with)")
+        if not (data / f"{timelines.NAME}.parquet").exists():
+            _derived(data)
         _duckdb_figures(data, runs)
     else:
         _duckdb_figures(_generated(data, customers, seed), runs)
@@ -83,26 +90,46 @@ def _generated(directory: Path, customers: int, seed: int) -> Path:
     duck = synthetic_log.duckdb_scratch()
     started = time.perf_counter()
     population = synthetic_log.generate(duck, customers=customers, seed=seed, now=NOW)
-    synthetic_log.write_parquet(duck, directory)
+    synthetic_log.write_tables(duck, directory)
     duck.close()
     made = time.perf_counter() - started
     print(
         f"DuckDB over Parquet: {population.events:,} events, {customers:,} customers "
         f"(generated and written to {directory} in {made:.1f} s, not timed below)"
     )
+    _derived(directory)
     return directory
 
 
+def _derived(directory: Path) -> None:
+    started = time.perf_counter()
+    rows = timelines.derive(directory)
+    seconds = time.perf_counter() - started
+    print(f"  export: person_activity derived, {rows:,} rows {seconds:8.3f} s  (once per export)")
+
+
 def _duckdb_figures(directory: Path, runs: int) -> None:
-    with offline.duckdb_over(directory) as view:
+    with timelines.opened(directory) as view:
         baseline, _ = _timed(lambda: view.execute(BASELINE).fetchall(), runs)
-        print(f"  {'baseline: GROUP BY events per person per step':<52} {baseline:8.3f} s")
-        whole, rows = _timed(lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), None), runs)
-        _row("funnel, 4 steps, 7-day window", whole, baseline)
-        by_channel, _ = _timed(
-            lambda: funnel_sql.run_offline(view, FUNNEL, funnel_sql.Scope(), "channel"), runs
-        )
-        _row("funnel by channel", by_channel, baseline)
+        print(f"  {'baseline: GROUP BY per person per step (tables)':<52} {baseline:8.3f} s")
+        own, _ = _timed(lambda: view.execute(TIMELINE_BASELINE).fetchall(), runs)
+        _row("baseline: the same over person_activity", own, baseline)
+        scope = funnel_sql.Scope()
+        rows: list[tuple[Any, ...]] = []
+        for label, breakdown in (("", None), (" by channel", "channel"), (" by store", "store")):
+
+            def funnel(by: str | None = breakdown) -> list[tuple[Any, ...]]:
+                return funnel_export.run(view, FUNNEL, scope, by)
+
+            seconds, found = _timed(funnel, runs)
+            _row(f"funnel, 4 steps, 7-day window{label}", seconds, baseline)
+            _row("", seconds, own, "person_activity baseline")
+            rows = found if breakdown is None else rows
+        window_sql = funnel_sql.sql_of("duckdb", FUNNEL, scope, None, summed=True)
+        window, same = _timed(lambda: view.execute(window_sql).fetchall(), 1)
+        _row("funnel_sql's window plan over the tables (1 run)", window, baseline)
+        if [tuple(r) for r in same] != rows:
+            raise SystemExit("the window plan and the export's plan disagree")
         print(f"  people per step: {_steps(rows)}")
         print(
             f"  load average (1, 5, 15 min) after the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"

@@ -30,6 +30,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from bench.event_log import postgres_database
+from omni.analytics import timelines
 from omni.db.engine import Database
 from omni.migrations import runner
 from omni.segments import compile as c
@@ -158,6 +159,12 @@ def _sql_type(kind: dt.DataType) -> str:
 
 
 def write_parquet(duck: duckdb.DuckDBPyConnection, directory: Path) -> None:
+    """Write the export analytics.timelines.export writes: the tables, then person_activity from them."""
+    write_tables(duck, directory)
+    timelines.derive(directory)
+
+
+def write_tables(duck: duckdb.DuckDBPyConnection, directory: Path) -> None:
     """Write every table segments read to directory/<table>.parquet as offline.export_tables does."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, schema in c.source_schemas(dt.json).items():

@@ -18,12 +18,11 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from omni.analytics import funnel_sql, funnels, repository
+from omni.analytics import funnel_export, funnel_sql, funnels, repository, timelines
 from omni.analytics.schemas import AnalyticsFilters
 from omni.identity.models import EventAttribution, Identifier, IdentityProfile
 from omni.profiles.models import ProfileActivity
 from omni.segments import compile as c
-from omni.segments import offline
 from omni.segments.models import SegmentMember
 from tests.segments.builders import make_segment
 
@@ -218,12 +217,17 @@ def test_the_earliest_of_equally_good_starts_and_the_window_edge_decide(session:
 
 
 def on_duckdb(
-    session: Session, tmp_path: Path, funnel: funnels.Funnel, breakdown: str | None
+    session: Session,
+    tmp_path: Path,
+    funnel: funnels.Funnel,
+    breakdown: str | None,
+    filters: AnalyticsFilters | None = None,
 ) -> dict[int, funnels.Attempt]:
     """Each person's attempt by the plan compiled for DuckDB, over the store exported as Parquet."""
-    offline.export_tables(session, tmp_path)
-    sql = funnel_sql.sql_of("duckdb", funnel, funnel_sql.Scope(), breakdown, summed=False)
-    with offline.duckdb_over(tmp_path) as duck:
+    timelines.export(session, tmp_path)
+    scope = repository.funnel_scope(session, filters or AnalyticsFilters(), ZONE)
+    sql = funnel_export.sql_of(funnel, scope, breakdown, summed=False)
+    with timelines.opened(tmp_path) as duck:
         rows = duck.execute(sql).fetchall()
     return {a.person: a for a in funnel_sql.as_attempts(rows)}
 
@@ -241,6 +245,36 @@ def test_duckdb_over_the_export_picks_each_persons_attempt_as_the_walker_does(
     # then every person has the walker's attempt, group and step times
     assert found == walked(session, AnalyticsFilters(), funnel, breakdown)
     assert sum(1 for a in found.values() if a.done[-1] is not None) > 3
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        AnalyticsFilters(channel="app"),
+        AnalyticsFilters(store="TPE-DAAN"),
+        AnalyticsFilters(since=date(2026, 6, 2), until=date(2026, 6, 3)),
+        AnalyticsFilters(segment="funnel_people"),
+    ],
+    ids=["channel", "store", "dates", "segment"],
+)
+def test_duckdb_over_the_export_narrows_events_as_the_walker_does(
+    session: Session, tmp_path: Path, filters: AnalyticsFilters
+) -> None:
+    # given shoppers of whom every other one is in a segment, exported as Parquet
+    people = shoppers(session, people=200, seed=31)
+    segment = make_segment(session, "funnel_people", {"tag": "funnel_people"})
+    session.execute(
+        insert(SegmentMember),
+        [{"segment_id": segment, "profile_id": p, "version": 1, "entered_at": T0} for p in people[::2]],
+    )
+    funnel = shape("four_steps")
+    # when the export's plan runs narrowed by the filters
+    found = on_duckdb(session, tmp_path, funnel, "channel", filters)
+    # then it keeps the walker's events and people
+    assert found == walked(session, filters, funnel, "channel")
+    assert found
+    if filters.segment:
+        assert set(found) <= set(people[::2])
 
 
 def test_duckdb_takes_the_earliest_of_equally_good_starts_and_the_window_edge(
@@ -275,10 +309,10 @@ def test_duckdb_over_the_export_gives_the_walkers_figures(
     shoppers(session, people=200, seed=23)
     funnel = shape("four_steps")
     expected = figures(funnel, list(walked(session, AnalyticsFilters(), funnel, breakdown).values()))
-    offline.export_tables(session, tmp_path)
+    timelines.export(session, tmp_path)
     # when the summary runs on DuckDB over the files
-    with offline.duckdb_over(tmp_path) as duck:
-        rows = funnel_sql.run_offline(duck, funnel, funnel_sql.Scope(), breakdown)
+    with timelines.opened(tmp_path) as duck:
+        rows = funnel_export.run(duck, funnel, funnel_sql.Scope(), breakdown)
     # then each group's counts, drop-offs and medians are the walker's
     found = summarised(funnel, rows)
     assert found.keys() == expected.keys()

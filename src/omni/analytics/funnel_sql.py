@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
@@ -95,7 +94,7 @@ def _postgres_date_part(part: str, moment: datetime) -> float:  # type: ignore[e
     """PostgreSQL's date_part: seconds since the epoch with their fraction, for part 'epoch'."""
 
 
-def _micros(engine: str, moment: ir.TimestampValue) -> ir.IntegerValue:
+def micros(engine: str, moment: ir.TimestampValue) -> ir.IntegerValue:
     """Microseconds since the epoch of a stored time, exactly on every engine."""
     if engine == "duckdb":
         return _duckdb_epoch_us(moment)
@@ -110,7 +109,7 @@ def _micros(engine: str, moment: ir.TimestampValue) -> ir.IntegerValue:
     return whole * 1_000_000 + fraction
 
 
-def _group(engine: str, events: ir.Table, breakdown: str | None) -> ir.StringValue:
+def group_of(engine: str, events: ir.Table, breakdown: str | None) -> ir.StringValue:
     """The breakdown value of an event: its channel, or its store (a till's own, else the order's)."""
     if breakdown is None:
         return ibis.literal("", "string")
@@ -130,9 +129,9 @@ def step_events(ctx: c.Context, funnel: funnels.Funnel, scope: Scope) -> ir.Tabl
     rows = activity.filter(activity.event.isin(names))
     if scope.channel:
         rows = rows.filter(rows.channel == scope.channel)
-    rows = rows.mutate(us=_micros(ctx.engine, rows.occurred_at))
+    rows = rows.mutate(us=micros(ctx.engine, rows.occurred_at))
     if scope.store:
-        rows = rows.filter(_group(ctx.engine, rows, "store") == scope.store)
+        rows = rows.filter(group_of(ctx.engine, rows, "store") == scope.store)
     if scope.start is not None:
         rows = rows.filter(rows.us >= micros_of(scope.start))
     if scope.end is not None:
@@ -184,14 +183,21 @@ def attempts(ctx: c.Context, funnel: funnels.Funnel, scope: Scope, breakdown: st
     scored = chain.mutate(score_=reached * START_SPAN - chain.start)
     best = scored.group_by(scored.person).aggregate(top_=scored.score_.max())
     kept = scored.join(best, [scored.person == best.person, scored.score_ == best.top_])
-    done = [f"s{k}" for k in range(len(steps))]
+    return grouped(ctx, kept, len(steps), breakdown)
+
+
+def grouped(ctx: c.Context, kept: ir.Table, size: int, breakdown: str | None) -> ir.Table:
+    """kept's attempts (person, first: the start's log position, s0 …) as person, grp, s0 ….
+
+    The group is read for the chosen starts only, so that no text travels through the sorts.
+    """
+    done = [f"s{k}" for k in range(size)]
     if breakdown is None:
         return kept.select("person", *done, grp=ibis.literal("", "string")).select("person", "grp", *done)
-    # The group is read for the chosen starts only, so that no text travels through the sorts.
     activity = ctx.t["profile_activity"]
-    grouped = kept.join(activity, kept.first == activity.position)
-    grouped = grouped.mutate(grp=_group(ctx.engine, grouped, breakdown))
-    return grouped.select("person", "grp", *done)
+    joined = kept.join(activity, kept.first == activity.position)
+    joined = joined.mutate(grp=group_of(ctx.engine, joined, breakdown))
+    return joined.select("person", "grp", *done)
 
 
 def _counted(events: ir.Table, names: list[str]) -> ir.Table:
@@ -238,8 +244,11 @@ def summary(ctx: c.Context, funnel: funnels.Funnel, scope: Scope, breakdown: str
 
     Medians need an engine with one (DuckDB, PostgreSQL); SQLite reads attempts() and counts in Python.
     """
-    best = attempts(ctx, funnel, scope, breakdown)
-    size = len(funnel.steps)
+    return summarised(attempts(ctx, funnel, scope, breakdown), len(funnel.steps))
+
+
+def summarised(best: ir.Table, size: int) -> ir.Table:
+    """Attempts (person, grp, s0 …) as summary() rows."""
     figures: dict[str, Any] = {}
     for k in range(size):
         figures[f"p{k}"] = best[f"s{k}"].count()
@@ -282,11 +291,3 @@ def sql_of(engine: str, funnel: funnels.Funnel, scope: Scope, breakdown: str | N
     ctx = c.Context(engine=engine, now=EPOCH, priority=())
     build = summary if summed else attempts
     return c.to_sql(ctx, build(ctx, funnel, scope, breakdown))
-
-
-def run_offline(
-    duck: duckdb.DuckDBPyConnection, funnel: funnels.Funnel, scope: Scope, breakdown: str | None
-) -> list[tuple[Any, ...]]:
-    """summary() rows on DuckDB over the Parquet export (segments.offline.duckdb_over), for large stores."""
-    sql = sql_of("duckdb", funnel, scope, breakdown, summed=True)
-    return [tuple(row) for row in duck.execute(sql).fetchall()]

@@ -141,6 +141,20 @@ def person_events(
         yield PersonEvent(person, at, position, kind, event, channel, store, properties or {})
 
 
+def funnel_scope(session: Session, filters: AnalyticsFilters, zone: ZoneInfo) -> funnel_sql.Scope:
+    """What filters narrow a funnel's events and people to, as the SQL plans take it."""
+    start, end = local_bounds(filters, zone)
+    segment = segments_service.find(session, filters.segment) if filters.segment else None
+    return funnel_sql.Scope(
+        start=start,
+        end=end,
+        channel=filters.channel,
+        store=filters.store,
+        # An unknown segment has no members (no segment has id -1); check_filters reports it first.
+        segment_id=segment.id if segment is not None else (-1 if filters.segment else None),
+    )
+
+
 def funnel_attempts(
     session: Session,
     filters: AnalyticsFilters,
@@ -149,16 +163,7 @@ def funnel_attempts(
     breakdown: str | None,
 ) -> list[funnels.Attempt]:
     """Each person's best attempt at funnel (one the SQL plan covers), computed by the store itself."""
-    start, end = local_bounds(filters, zone)
-    segment = segments_service.find(session, filters.segment) if filters.segment else None
-    scope = funnel_sql.Scope(
-        start=start,
-        end=end,
-        channel=filters.channel,
-        store=filters.store,
-        # An unknown segment has no members (no segment has id -1); check_filters reports it first.
-        segment_id=segment.id if segment is not None else (-1 if filters.segment else None),
-    )
+    scope = funnel_scope(session, filters, zone)
     sql = funnel_sql.sql_of(session.get_bind().dialect.name, funnel, scope, breakdown, summed=False)
     rows = session.execute(text(sql)).all()
     return funnel_sql.as_attempts(rows)
