@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from omni import __version__
 from omni.cli import (
+    analytics_commands,
     db_commands,
     demo_commands,
     import_commands,
@@ -40,6 +41,7 @@ app.add_typer(source_commands.app, name="sources")
 app.add_typer(import_commands.app, name="import")
 app.add_typer(profile_commands.app, name="profiles")
 app.add_typer(segment_commands.app, name="segments")
+app.add_typer(analytics_commands.app, name="analytics")
 app.add_typer(inventory_commands.app, name="inventory")
 app.add_typer(journey_commands.app, name="journeys")
 server_commands.register(app)
