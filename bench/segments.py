@@ -76,7 +76,7 @@ def run_duckdb(duck: duckdb.DuckDBPyConnection, runs: int) -> int:
     """The offline path: the compiled segment over the Parquet files; return the member count."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        synthetic_log.write_parquet(duck, Path(tmp))
+        synthetic_log.write_tables(duck, Path(tmp))
         written = time.perf_counter() - started
         with offline.duckdb_over(Path(tmp)) as over:
             ctx = c.Context(engine="duckdb", now=NOW, priority=("crm", "pos", "app", "web"))

@@ -61,12 +61,14 @@ def candidates(duck: duckdb.DuckDBPyConnection, now: datetime, count: int) -> li
 
 
 def _visible(database: Database, segment_id: int, profile_id: int) -> bool:
-    with database.engine.connect() as connection:
-        member = connection.execute(
+    # Polled every few ms, as a dashboard reads: read-only, so that on SQLite the poll never takes the
+    # write lock the consumers need (a write transaction per poll starved them for seconds).
+    with database.read_only_unit() as session:
+        member = session.execute(
             text("SELECT count(*) FROM segment_member WHERE segment_id = :s AND profile_id = :p"),
             {"s": segment_id, "p": profile_id},
         ).scalar_one()
-        entered = connection.execute(
+        entered = session.execute(
             text("SELECT count(*) FROM event_log WHERE event = 'Segment Entered' AND message_id LIKE :m"),
             {"m": f"segments:{segment_id}:{profile_id}:entered:%"},
         ).scalar_one()
@@ -74,13 +76,13 @@ def _visible(database: Database, segment_id: int, profile_id: int) -> bool:
 
 
 def _drained(database: Database) -> bool:
-    with database.unit_of_work() as session:
+    with database.read_only_unit() as session:
         return all(lag.lag == 0 for lag in lags(session, ALL_CONSUMERS))
 
 
 def _why_missed(database: Database, message_id: str) -> str:
     """The missed event's position, and each consumer's cursor when it was handled."""
-    with database.engine.connect() as connection:
+    with database.read_only_unit() as connection:
         position = connection.execute(
             text("SELECT position FROM event_log WHERE message_id = :m"), {"m": message_id}
         ).scalar_one()
