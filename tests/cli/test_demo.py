@@ -64,6 +64,12 @@ def test_demo_serves_a_dashboard_one_can_log_in_to(tmp_path: Path) -> None:
     try:
         output = "".join(_wait_for_line(process, r"log in as", timeout=120))
         assert f"Omni is serving at http://127.0.0.1:{port}" in output
+        # the funnel over the analytics export agrees with the store's
+        over_export = re.search(r"on DuckDB over the export: ([\d,> -]+)\n", output)
+        on_store = re.search(r"on the store: ([\d,> -]+)\n", output)
+        assert over_export is not None and on_store is not None, output
+        assert over_export[1].strip() == on_store[1].strip()
+        assert int(over_export[1].split(" -> ")[-1].replace(",", "")) > 0
         login = re.search(r"log in as (\S+) with password (\S+)", output)
         assert login is not None
         base = f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -18,6 +19,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omni.analytics import funnel_export, funnel_sql, funnels, timelines
+from omni.analytics.repository import funnel_attempts
+from omni.analytics.schemas import AnalyticsFilters
 from omni.background import BackgroundWork
 from omni.cli.context import load_settings, open_database
 from omni.cli.profile_commands import match_profiles
@@ -32,6 +36,7 @@ from omni.events.consumers import catch_up
 from omni.identity import unification
 
 console = Console()
+UTC_ZONE = ZoneInfo("UTC")
 MAX_CUSTOMERS = 1_000_000
 
 
@@ -78,6 +83,37 @@ def _print_journeys(journeys: JourneysSummary) -> None:
         console.print(f"  {activity.describe()}")
     for label, text in journeys.samples:
         console.print(f"  {label}: {text}", markup=False)
+
+
+DEMO_FUNNEL = funnels.Funnel(
+    tuple(
+        funnels.Step(e) for e in ("Product Viewed", "Product Added", "Checkout Started", "Order Completed")
+    ),
+    funnels.window_of(7 * 24),
+)
+
+
+def _print_export_funnel(database: Database, directory: Path) -> None:
+    """Export the store for DuckDB and print the demo's funnel from the export beside the store's own."""
+    started = time.perf_counter()
+    with database.read_only_unit() as session:
+        timelines.export(session, directory)
+        on_store = funnels.count(
+            DEMO_FUNNEL, funnel_attempts(session, AnalyticsFilters(), UTC_ZONE, DEMO_FUNNEL, None)
+        )
+    exported = time.perf_counter() - started
+    with timelines.opened(directory) as duck:
+        answered = time.perf_counter()
+        rows = funnel_export.run(duck, DEMO_FUNNEL, funnel_sql.Scope(), None)
+        answered = time.perf_counter() - answered
+    people = funnel_sql.counts_of(DEMO_FUNNEL, rows)[""].people
+
+    def steps(counts: list[int]) -> str:
+        return " -> ".join(f"{n:,}" for n in counts)
+
+    console.print(f"analytics export in {directory} ({exported:.1f} s; `omni analytics funnel` reads it)")
+    console.print(f"  view -> add -> checkout -> order in 7 days, on DuckDB over the export: {steps(people)}")
+    console.print(f"  ({answered:.2f} s); on the store: {steps(on_store[''].people if on_store else [])}")
 
 
 def register(app: typer.Typer) -> None:
@@ -155,6 +191,7 @@ def register(app: typer.Typer) -> None:
             )
             if summary.journeys is not None:
                 _print_journeys(summary.journeys)
+            _print_export_funnel(database, settings.data_dir / "demo" / "analytics-export")
             if not serve:
                 return
             console.print(f"\n[bold]Omni is serving at {server.url}[/]")
