@@ -49,7 +49,7 @@ def step_rows(funnel: funnels.Funnel, scope: funnel_sql.Scope, breakdown: str | 
 def attempts(funnel: funnels.Funnel, scope: funnel_sql.Scope, breakdown: str | None) -> ir.Table:
     """Each person's best attempt: person, grp (of its step-1 event), s0 … per step (microseconds or null)."""
     if not funnel_sql.eligible(funnel):
-        raise ValueError("the export's plan covers funnels without optional, limited, filtered, repeat steps")
+        raise ValueError("the export plan covers funnels with no optional, limited, filtered or repeat step")
     if breakdown not in (None, "channel", "store"):
         raise ValueError(f"breakdown: channel or store, not {breakdown!r}")
     rows = step_rows(funnel, scope, breakdown)

@@ -14,6 +14,9 @@ engine does well; the sort is the plan's main cost over resolving each event's p
 
 Times travel as integer microseconds since the epoch, so the window edge is exact on every engine
 (SQLite keeps times as text and Ibis cannot add intervals to them there).
+
+Over the DuckDB export, funnel_export.py reads timelines numbered at export time instead (ADR 11); this
+plan still compiles for DuckDB, and bench/funnels.py times both.
 """
 
 from __future__ import annotations
