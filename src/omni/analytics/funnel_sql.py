@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 
 from omni.analytics import funnels
 from omni.segments import compile as c
+from omni.segments import values
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -119,7 +120,7 @@ def group_of(engine: str, events: ir.Table, breakdown: str | None) -> ir.StringV
     if breakdown == "channel":
         value: ir.StringValue = events.channel
     else:
-        properties = c.Json(engine, events.properties)
+        properties = values.Json(engine, events.properties)
         till = ibis.ifelse(events.source.startswith("pos:"), events.source.substr(4), ibis.null("string"))
         value = ibis.coalesce(properties["store_code"].str, properties["pickup_store"].str, till)
     return ibis.ifelse(value.isnull() | (value == ""), NO_GROUP, value)

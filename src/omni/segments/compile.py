@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
@@ -22,6 +22,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from omni.segments import definitions as d
+from omni.segments import values
 
 ORDER_EVENT = "Order Completed"
 # An order's categories are read from its first line items; a longer basket is rare in retail.
@@ -162,128 +163,10 @@ def _distinct(rows: ir.Table) -> Members:
     return rows.select("profile_id").distinct()
 
 
-def _compare(value: ir.Value, compare: d.Compare) -> ir.BooleanValue:
-    op, constant = compare.op, compare.value
-    if op == "in":
-        return value.isin(list(constant))
-    ops: dict[str, Callable[[Any, Any], ir.BooleanValue]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    return ops[op](value, constant)
-
-
-def _holds(compare: d.Compare, number: float) -> bool:
-    """Whether a comparison holds for a plain number (zero, for people without events)."""
-    ops: dict[str, Callable[[float, Any], bool]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-        "in": lambda a, b: a in b,
-    }
-    return compare.op != "exists" and ops[compare.op](number, compare.value)
-
-
-@ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
-def _sqlite_text(document: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
-    """SQLite's json_extract: a JSON text comes back as plain SQL text."""
-
-
-@ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
-def _sqlite_number(document: dt.JSON, path: str) -> float:  # type: ignore[empty-body]
-    """SQLite's json_extract of a JSON number."""
-
-
-@ibis.udf.scalar.builtin(name="json_type")  # type: ignore[untyped-decorator]
-def _sqlite_type(document: dt.JSON, path: str) -> str:  # type: ignore[empty-body]
-    """SQLite's json_type at a path: text, integer, real, true, false, null, object, array."""
-
-
-@dataclass(frozen=True)
-class Json:
-    """A value inside a JSON column, read as text, number or boolean only where it is one.
-
-    Ibis reads JSON portably except for SQLite texts (it applies ->> twice, which fails on a text), so
-    on SQLite the value is read with json_type / json_extract at a JSON path instead.
-    """
-
-    engine: str
-    column: Any
-    parts: tuple[str | int, ...] = ()
-
-    def __getitem__(self, part: str | int) -> Json:
-        return Json(self.engine, self.column, (*self.parts, part))
-
-    def _native(self) -> Any:
-        value = self.column
-        for part in self.parts:
-            value = value[part]
-        return value
-
-    def _path(self) -> str:
-        return "$" + "".join(f"[{p}]" if isinstance(p, int) else f'."{p}"' for p in self.parts)
-
-    @property
-    def str(self) -> ir.StringValue:
-        if self.engine != "sqlite":
-            return self._native().str
-        kind = _sqlite_type(self.column, self._path())
-        return ibis.ifelse(kind == "text", _sqlite_text(self.column, self._path()), ibis.null("string"))
-
-    @property
-    def float(self) -> ir.FloatingValue:
-        if self.engine != "sqlite":
-            return self._native().float
-        kind = _sqlite_type(self.column, self._path())
-        number = _sqlite_number(self.column, self._path())
-        return ibis.ifelse(kind.isin(["integer", "real"]), number, ibis.null("float64"))
-
-    @property
-    def bool(self) -> ir.BooleanValue:
-        if self.engine != "sqlite":
-            return self._native().bool
-        kind = _sqlite_type(self.column, self._path())
-        return ibis.ifelse(kind.isin(["true", "false"]), kind == "true", ibis.null("boolean"))
-
-    def exists(self) -> ir.BooleanValue:
-        if self.engine != "sqlite":
-            return self._native().notnull()
-        kind = _sqlite_type(self.column, self._path())
-        return kind.notnull() & (kind != "null")
-
-
-def _json_compare(value: Json, compare: d.Compare) -> ir.BooleanValue:
-    """A JSON value compared by the constant's type: a text with text, a number with a number."""
-    if compare.op == "exists":
-        return value.exists()
-    constants = list(compare.value) if compare.op == "in" else [compare.value]
-    parts = []
-    for kind, unwrap in ((bool, "bool"), (int | float, "float"), (str, "str")):
-        chosen = [c for c in constants if isinstance(c, kind) and (kind is bool or not isinstance(c, bool))]
-        if chosen:
-            unwrapped = getattr(value, unwrap)
-            one = d.Compare("in", tuple(chosen)) if compare.op == "in" else compare
-            parts.append(_compare(unwrapped, one))
-    return functools.reduce(lambda a, b: a | b, parts)
-
-
-def _json_at(value: Json, path: str) -> Json:
-    for part in path.split("."):
-        value = value[part]
-    return value
-
-
 def _counted(ctx: Context, counts: ir.Table, column: str, compare: d.Compare) -> Members:
     """Profiles whose count/sum satisfies compare; people with no rows count as zero."""
-    found = _distinct(counts.filter(_compare(counts[column], compare)))
-    if _holds(compare, 0):
+    found = _distinct(counts.filter(values.matches(counts[column], compare)))
+    if values.holds(compare, 0):
         found = found.union(universe(ctx).difference(_distinct(counts)), distinct=True)
     return found
 
@@ -318,14 +201,16 @@ def person_events(ctx: Context, leaf: d.Event | d.Orders) -> ir.Table:
     if isinstance(leaf, d.Event):
         for where in leaf.where:
             rows = rows.filter(
-                _json_compare(_json_at(Json(ctx.engine, rows.properties), where.property), where.compare)
+                values.json_compare(
+                    values.json_at(values.Json(ctx.engine, rows.properties), where.property), where.compare
+                )
             )
     else:
         if leaf.store:
-            rows = rows.filter(Json(ctx.engine, rows.properties)["store_code"].str == leaf.store)
+            rows = rows.filter(values.Json(ctx.engine, rows.properties)["store_code"].str == leaf.store)
         if leaf.category:
             lines = [
-                Json(ctx.engine, rows.properties)["products"][i]["category"].str == leaf.category
+                values.Json(ctx.engine, rows.properties)["products"][i]["category"].str == leaf.category
                 for i in range(CATEGORY_LINES)
             ]
             rows = rows.filter(functools.reduce(lambda a, b: a | b, lines))
@@ -334,7 +219,7 @@ def person_events(ctx: Context, leaf: d.Event | d.Orders) -> ir.Table:
 
 def _revenue_minor(engine: str, rows: ir.Table) -> ir.NumericValue:
     # Orders state revenue_minor when the sender knows minor units, revenue (major units) otherwise.
-    properties = Json(engine, rows.properties)
+    properties = values.Json(engine, rows.properties)
     major = properties["revenue"].float * 100
     return properties["revenue_minor"].float.coalesce(major).round(0)
 
@@ -363,7 +248,9 @@ def _rank_score(table: ir.Table, column: str, score: tuple[int, int]) -> ir.Bool
 def _leaf(ctx: Context, leaf: d.Node) -> Members:
     if isinstance(leaf, d.Trait):
         resolved = resolved_traits(ctx, leaf.name)
-        return _distinct(resolved.filter(_json_compare(Json(ctx.engine, resolved.value), leaf.compare)))
+        return _distinct(
+            resolved.filter(values.json_compare(values.Json(ctx.engine, resolved.value), leaf.compare))
+        )
     if isinstance(leaf, d.ComputedTrait):
         return _computed(ctx, leaf)
     if isinstance(leaf, d.Tag):
@@ -414,7 +301,7 @@ def _computed(ctx: Context, leaf: d.ComputedTrait) -> Members:
     if since is not None:
         rows = rows.filter(rows.occurred_at >= since)
     rows = _owned(ctx, rows)
-    number = Json(ctx.engine, rows.value).float
+    number = values.Json(ctx.engine, rows.value).float
     aggregate = {
         "count": rows.position.count(),
         "sum": number.sum(),
@@ -422,10 +309,10 @@ def _computed(ctx: Context, leaf: d.ComputedTrait) -> Members:
         "min": number.min(),
         "max": number.max(),
     }[ref.aggregation]
-    values = rows.group_by("profile_id").agg(v=aggregate)
+    per_person = rows.group_by("profile_id").agg(v=aggregate)
     if ref.aggregation in ("count", "sum"):
-        return _counted(ctx, values, "v", leaf.compare)
-    return _distinct(values.filter(_compare(values.v, leaf.compare)))
+        return _counted(ctx, per_person, "v", leaf.compare)
+    return _distinct(per_person.filter(values.matches(per_person.v, leaf.compare)))
 
 
 def _orders(ctx: Context, leaf: d.Orders) -> Members:

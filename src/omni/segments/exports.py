@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from omni.kit.time import utc_now
 from omni.segments import compile as c
-from omni.segments import repository, service
+from omni.segments import repository, service, values
 from omni.segments.models import Segment, SegmentExport
 
 DEFAULT_REGION = "TW"
@@ -59,7 +59,7 @@ def contacts(session: Session, segment_id: int) -> list[Contact]:
     for trait in ("first_name", "last_name", "name"):
         resolved = c.resolved_traits(ctx, trait)
         named = resolved.join(members, resolved.profile_id == members.profile_id)
-        value = c.Json(ctx.engine, named.value).str
+        value = values.Json(ctx.engine, named.value).str
         for profile_id, text in repository.run(session, ctx, named.select(named.profile_id, text=value)):
             if text is not None:
                 setattr(found[int(profile_id)], trait, str(text))
