@@ -7,6 +7,7 @@ number or boolean only where it is one, since engines (and Ibis on SQLite) diffe
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,35 +18,32 @@ import ibis.expr.types as ir
 
 from omni.segments import definitions as d
 
+# The same operators compare an Ibis value (building a predicate) and a plain number (deciding it).
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
 
 def matches(value: ir.Value, compare: d.Compare) -> ir.BooleanValue:
     """The predicate that value satisfies compare (an op and its constant)."""
-    op, constant = compare.op, compare.value
-    if op == "in":
-        return value.isin(list(constant))
-    ops: dict[str, Callable[[Any, Any], ir.BooleanValue]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-    }
-    return ops[op](value, constant)
+    if compare.op == "in":
+        return value.isin(list(compare.value))
+    predicate: ir.BooleanValue = OPERATORS[compare.op](value, compare.value)
+    return predicate
 
 
 def holds(compare: d.Compare, number: float) -> bool:
     """Whether a comparison holds for a plain number (zero, for people without events)."""
-    ops: dict[str, Callable[[float, Any], bool]] = {
-        "eq": lambda a, b: a == b,
-        "ne": lambda a, b: a != b,
-        "gt": lambda a, b: a > b,
-        "gte": lambda a, b: a >= b,
-        "lt": lambda a, b: a < b,
-        "lte": lambda a, b: a <= b,
-        "in": lambda a, b: a in b,
-    }
-    return compare.op != "exists" and ops[compare.op](number, compare.value)
+    if compare.op == "exists":
+        return False
+    if compare.op == "in":
+        return number in compare.value
+    return bool(OPERATORS[compare.op](number, compare.value))
 
 
 @ibis.udf.scalar.builtin(name="json_extract")  # type: ignore[untyped-decorator]
