@@ -67,7 +67,8 @@ def test_demo_serves_a_dashboard_one_can_log_in_to(tmp_path: Path) -> None:
         # the funnel over the analytics export agrees with the store's
         over_export = re.search(r"on DuckDB over the export: ([\d,> -]+)\n", output)
         on_store = re.search(r"on the store: ([\d,> -]+)\n", output)
-        assert over_export is not None and on_store is not None, output
+        assert over_export is not None, output
+        assert on_store is not None, output
         assert over_export[1].strip() == on_store[1].strip()
         assert int(over_export[1].split(" -> ")[-1].replace(",", "")) > 0
         login = re.search(r"log in as (\S+) with password (\S+)", output)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 from sqlalchemy.orm import Session
 
+from omni.events import rows
 from omni.events import service as events_service
 from omni.kit.errors import ValidationFailed
 from tests.builders import track
@@ -64,3 +66,30 @@ def test_one_bad_message_rejects_the_batch_with_every_reason() -> None:
         (1, "Value error, userId or anonymousId is required"),
         (2, "must be a JSON object"),
     ]
+
+
+def test_a_batch_larger_than_one_statement_is_appended_whole_and_in_order(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given statements cut at 7 rows or 2 KB (a recompute can append a million events in one batch)
+    monkeypatch.setattr(rows, "POSTGRES_STATEMENT_ROWS", 7)
+    monkeypatch.setattr(rows, "POSTGRES_STATEMENT_BYTES", 2048)
+    batch = _records(*(track(f"E{i}", message_id=f"big-{i}", properties={"n": "x" * i}) for i in range(60)))
+    # when the batch, with one message already logged, is appended
+    events_service.append_events(session, batch[5:6])
+    result = events_service.append_events(session, batch)
+    # then every other message is logged once, in the batch's order
+    assert (result.appended, result.duplicates) == (59, ["big-5"])
+    logged = events_service.events_after(session, 0, limit=100)
+    assert [ev.message_id for ev in logged] == ["big-5", *[f"big-{i}" for i in range(60) if i != 5]]
+
+
+def test_statements_stay_under_their_row_and_byte_limits_and_keep_every_record() -> None:
+    batch = _records(*(track("E", message_id=f"m{i}", properties={"pad": "x" * (i * 40)}) for i in range(50)))
+    documents = list(rows.postgres_batches(batch, rows=8, limit=3000))
+    decoded = [orjson.loads(document) for document in documents]
+    assert [record["message_id"] for part in decoded for record in part] == [f"m{i}" for i in range(50)]
+    assert all(len(part) <= 8 for part in decoded)
+    # a document over the limit holds one record, bigger than the limit by itself
+    assert all(len(d) <= 3000 or len(p) == 1 for d, p in zip(documents, decoded, strict=True))
+    assert len(documents) > 50 // 8 + 1

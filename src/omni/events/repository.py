@@ -39,10 +39,13 @@ def insert_new(session: Session, records: Sequence[EventRecord]) -> list[tuple[i
 
 
 def _insert_new_postgres(session: Session, records: Sequence[EventRecord]) -> list[tuple[int, str]]:
-    # The whole batch travels as one JSON parameter: a multi-row VALUES statement with thousands of
+    # Each statement's rows travel as one JSON parameter: a multi-row VALUES statement with thousands of
     # parameters costs more in client-side SQL handling than the insert costs the server.
-    result = session.execute(rows.POSTGRES_INSERT_RETURNING, {"rows": rows.postgres_documents(records)})
-    return [(row[0], row[1]) for row in result.all()]
+    inserted: list[tuple[int, str]] = []
+    for document in rows.postgres_batches(records):
+        result = session.execute(rows.POSTGRES_INSERT_RETURNING, {"rows": document})
+        inserted.extend((row[0], row[1]) for row in result.all())
+    return inserted
 
 
 def _insert_new_sqlite(session: Session, records: Sequence[EventRecord]) -> list[tuple[int, str]]:

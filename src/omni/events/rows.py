@@ -130,6 +130,35 @@ def sqlite_parameters(records: Sequence[EventRecord]) -> list[Any]:
     return parameters
 
 
+# One statement's JSON parameter stays far below jsonb's 256 MB per value: a full recompute can announce a
+# million Segment Entered events at once.
+POSTGRES_STATEMENT_ROWS = 5_000
+POSTGRES_STATEMENT_BYTES = 64 << 20
+
+
+def postgres_batches(
+    records: Sequence[EventRecord],
+    *,
+    rows: int | None = None,
+    limit: int | None = None,
+) -> Iterator[str]:
+    """records, in order, as JSON arrays of at most rows records and limit bytes (one record may exceed
+    it); POSTGRES_STATEMENT_ROWS and POSTGRES_STATEMENT_BYTES by default."""
+    size = rows or POSTGRES_STATEMENT_ROWS
+    for start in range(0, len(records), size):
+        yield from _fitted(records[start : start + size], limit or POSTGRES_STATEMENT_BYTES)
+
+
+def _fitted(records: Sequence[EventRecord], limit: int) -> Iterator[str]:
+    document = postgres_documents(records)
+    if len(document) <= limit or len(records) == 1:
+        yield document
+        return
+    half = len(records) // 2
+    yield from _fitted(records[:half], limit)
+    yield from _fitted(records[half:], limit)
+
+
 def postgres_documents(records: Sequence[EventRecord]) -> str:
     """The records as one JSON array for POSTGRES_INSERT; orjson writes aware times as ISO 8601."""
     try:
