@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from omni.channels import tasks as channels_tasks
 from omni.consumers import ALL_CONSUMERS
+from omni.db import statistics as db_statistics
 from omni.db.engine import Database
 from omni.db.periodic import JobRunner, PeriodicJob
 from omni.events.consumers import ConsumerWorker
@@ -18,6 +19,7 @@ from omni.segments import tasks as segments_tasks
 from omni.settings import Settings
 
 ALL_JOBS: tuple[PeriodicJob, ...] = (
+    *db_statistics.JOBS,
     *inventory_tasks.JOBS,
     *orders_tasks.JOBS,
     *segments_tasks.JOBS,
