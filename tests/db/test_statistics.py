@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
 from omni.background import ALL_JOBS
 from omni.db import statistics
 from omni.db.engine import Database
 from omni.migrations import runner
+from omni.profiles.models import ProfileActivity
 from omni.segments import compile as c
 from omni.segments import predefined, repository, service
-from tests.analytics.test_funnel_sql import FIRST_PERSON, shoppers
+from tests.analytics.test_funnel_sql import FIRST_PERSON, T0, shoppers
 
 
 def _first_step(database: Database) -> str:
@@ -43,7 +47,33 @@ def test_after_a_refresh_sqlite_reads_a_persons_events_through_their_identifiers
     database.dispose()
 
 
-def test_the_refresh_runs_first_thing_and_hourly_wherever_background_work_runs() -> None:
+def test_statistics_are_refreshed_when_the_timeline_has_doubled(tmp_path: Path) -> None:
+    # given a store this process has not analysed yet
+    database = Database(f"sqlite:///{tmp_path / 'omni.db'}")
+    runner.upgrade(database.engine)
+    with database.unit_of_work() as session:
+        shoppers(session, people=300, seed=5)
+    # then the first check refreshes, and the next ones wait for the timeline to double
+    assert statistics.refresh_if_grown(database)
+    assert not statistics.refresh_if_grown(database)
+    with database.unit_of_work() as session:
+        one_event_far_along(session)
+    assert statistics.refresh_if_grown(database)
+    assert not statistics.refresh_if_grown(database)
+    database.dispose()
+
+
+def one_event_far_along(session: Session) -> None:
+    """An event far along the log, as when the store has more than doubled."""
+    session.execute(
+        insert(ProfileActivity),
+        [{"position": 10**9, "occurred_at": T0, "type": "track", "event": "Product Viewed", "channel": "web",
+          "source": "web", "properties": {}}],
+    )  # fmt: skip
+
+
+def test_the_check_runs_first_thing_and_every_minute_wherever_background_work_runs() -> None:
     assert statistics.REFRESH in ALL_JOBS
     assert statistics.REFRESH.run_at_start
-    assert statistics.REFRESH.every_seconds == 3600
+    assert statistics.REFRESH.every_seconds == 60
+    assert statistics.REFRESH.run is statistics.refresh_if_grown

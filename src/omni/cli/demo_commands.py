@@ -27,6 +27,7 @@ from omni.cli.context import load_settings, open_database
 from omni.cli.profile_commands import match_profiles
 from omni.cli.server_commands import BackgroundServer
 from omni.consumers import ALL_CONSUMERS
+from omni.db import statistics as db_statistics
 from omni.db.engine import Database
 from omni.demo.journeys import JourneysSummary
 from omni.demo.loader import DEMO_PASSWORD, demo_end_date, load_demo
@@ -170,11 +171,13 @@ def register(app: typer.Typer) -> None:
                 )
                 progress.update(sending, total=progress.tasks[sending].completed)
                 consuming = progress.add_task("unifying profiles from the event log", total=None, rate="")
-                catch_up(
-                    database.sessions,
-                    ALL_CONSUMERS,
-                    on_progress=lambda _, count: progress.update(consuming, advance=count),
-                )
+
+                def on_consumed(_: str, count: int) -> None:
+                    progress.update(consuming, advance=count)
+                    # As the worker's db.statistics job would: plans stay good while the store fills.
+                    db_statistics.refresh_if_grown(database)
+
+                catch_up(database.sessions, ALL_CONSUMERS, on_progress=on_consumed)
                 progress.update(consuming, total=progress.tasks[consuming].completed)
                 stitched = _unification(database, truth_dir)
                 matched = match_profiles(database)
