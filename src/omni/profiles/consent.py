@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 CHANNELS = ("email", "sms", "whatsapp", "line", "push", "in_app")
 PURPOSES = ("marketing", "transactional")
@@ -97,6 +97,41 @@ def _flag(value: Any) -> bool | None:
 
 def _purpose(raw: Any) -> str:
     return raw if raw in PURPOSES else "marketing"
+
+
+class StatingEvent(Protocol):
+    """What an event must carry for its consent decisions to be read."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def event(self) -> str | None: ...
+    @property
+    def traits(self) -> Mapping[str, Any]: ...
+    @property
+    def properties(self) -> Mapping[str, Any]: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def source(self) -> str: ...
+
+
+def stated_by(event: StatingEvent) -> list[Decision]:
+    """Every decision an event states: by its traits and, for a track event, by its name."""
+    found = from_traits(
+        event.traits, position=event.position, decided_at=event.timestamp, source=event.source
+    )
+    if event.type == "track" and event.event:
+        found += from_track(
+            event.event,
+            event.properties,
+            position=event.position,
+            decided_at=event.timestamp,
+            source=event.source,
+        )
+    return found
 
 
 def from_traits(

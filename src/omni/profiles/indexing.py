@@ -107,17 +107,7 @@ def index_events(session: Session, batch: Sequence[LoggedEvent]) -> None:
             }
             for seen in stated
         )
-        found = consent.from_traits(
-            event.traits, position=event.position, decided_at=event.timestamp, source=event.source
-        )
-        if event.type == "track" and event.event:
-            found += consent.from_track(
-                event.event,
-                event.properties,
-                position=event.position,
-                decided_at=event.timestamp,
-                source=event.source,
-            )
+        found = consent.stated_by(event)
         decided.extend(_decision_row(decision) for decision in _one_per_key(found))
         track_event = event.event if event.type == "track" else None
         for definition in definitions:

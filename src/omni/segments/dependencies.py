@@ -110,19 +110,9 @@ def touched(events: Iterable[LoggedEvent], *, identity_changed: bool) -> Touched
         unknown = unknown or event.type not in KNOWN_TYPES
         app = app or event.channel == APP_CHANNEL
         traits.update(event.traits)
-        found = consent.from_traits(
-            event.traits, position=event.position, decided_at=event.timestamp, source=event.source
-        )
         if event.type == "track" and event.event:
             names.add(event.event)
-            found += consent.from_track(
-                event.event,
-                event.properties,
-                position=event.position,
-                decided_at=event.timestamp,
-                source=event.source,
-            )
-        decided.update((decision.channel, decision.purpose) for decision in found)
+        decided.update((decision.channel, decision.purpose) for decision in consent.stated_by(event))
     return Touched(
         everything=identity_changed or unknown,
         events=frozenset(names),
