@@ -50,7 +50,12 @@ def export(
         previous = directory.with_name(f".{directory.name}-previous")
         if directory.exists():
             directory.rename(previous)
-        staging.rename(directory)
+        try:
+            staging.rename(directory)
+        except OSError:
+            if previous.exists():
+                previous.rename(directory)  # the last complete export stays in place
+            raise
         shutil.rmtree(previous, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -28,15 +28,9 @@ SMALL = 1000
 EVERY_SECONDS = 3600.0
 
 
-class _Last:
-    """Per database URL: the timeline's size and the moment of this process's last refresh."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.at: dict[str, tuple[int, float]] = {}
-
-
-_last = _Last()
+# Per database URL: the timeline's size and the moment of this process's last refresh.
+_last: dict[str, tuple[int, float]] = {}
+_last_lock = threading.Lock()
 
 
 def refresh(database: Database) -> None:
@@ -59,14 +53,14 @@ def refresh_if_grown(database: Database, _settings: Settings | None = None) -> b
             session.execute(text("SELECT coalesce(max(position), 0) FROM profile_activity")).scalar_one()
         )
     key = str(database.engine.url)
-    with _last.lock:
-        last = _last.at.get(key)
+    with _last_lock:
+        last = _last.get(key)
         if last is not None:
             analysed, at = last
             if size < 2 * max(analysed, SMALL) and time.monotonic() - at < EVERY_SECONDS:
                 return False
         refresh(database)
-        _last.at[key] = (size, time.monotonic())
+        _last[key] = (size, time.monotonic())
     return True
 
 
